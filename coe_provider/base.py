@@ -1,0 +1,400 @@
+"""The base bay component: the contract every COE driver implements.
+
+:class:`CoeCluster` owns the build order (validate -> network -> security groups -> load
+balancer -> driver preparation -> server groups -> masters -> node groups -> outputs) and the
+bay interface of Magnum's driver spec:
+
+* create, update, delete: the Pulumi engine's operations on the component;
+* get: the component's outputs (``detail``), exported by the root program per cluster;
+* list and list detailed: :meth:`CoeCluster.summary` and :meth:`CoeCluster.detail`.
+
+A driver subclasses it and implements the abstract hooks below; a driver class that misses
+one fails when its module is imported, with a message that names the hook.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pulumi
+from pydantic import BaseModel
+
+from coe_provider.bootstrap import ProxySettings, render_cloud_config
+from coe_provider.compute import (
+    ImageResolver,
+    ServerSpec,
+    create_floating_ip,
+    create_port,
+    create_server,
+    create_server_group,
+    create_state_volume,
+    port_address,
+)
+from coe_provider.contract import (
+    CLUSTER_SOURCES,
+    BootstrapPayload,
+    DriverProvides,
+    NodeContext,
+    SecurityRule,
+    Source,
+)
+from coe_provider.errors import SpecError
+from coe_provider.loadbalancer import create_api_load_balancer
+from coe_provider.naming import live_indices, node_name
+from coe_provider.network import cluster_network
+from coe_provider.registry import DriverInfo, driver_directory
+from coe_provider.security import create_security_groups
+from coe_provider.spec import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
+from coe_provider.validation import ResolvedCluster, check_cluster, parse_cluster_spec
+
+TYPE_PREFIX = "coe:index:"
+"""Component type tokens are ``coe:index:<ClassName>``, as a multi-language host expects."""
+
+SERVER_GROUP_POLICY = "soft-anti-affinity"
+"""Spread nodes across hypervisors where possible without failing when there are too few."""
+
+REQUIRED_CLASS_ATTRIBUTES = ("provides", "label_model", "api_port", "driver_version")
+"""Class attributes every driver must define."""
+
+
+class CoeCluster(pulumi.ComponentResource, abc.ABC):
+    """A container orchestration cluster on OpenStack, built by one COE driver."""
+
+    provides: ClassVar[DriverProvides]
+    """What the driver builds (coe, os, server_type): how it is found without being named."""
+
+    label_model: ClassVar[type[BaseModel]]
+    """The driver's template definition: a pydantic model of its labels (extra fields
+    forbidden, so an unknown label is an error)."""
+
+    api_port: ClassVar[int]
+    """TCP port of the COE's API on the masters (and on the load balancer)."""
+
+    driver_version: ClassVar[str]
+    """The driver's own version."""
+
+    # ----------------------------------------------------------------- the contract (abstract)
+
+    @classmethod
+    @abc.abstractmethod
+    def coe_version(cls, labels: BaseModel) -> str:
+        """The COE version the labels select (e.g. ``v1.31.2``), for list-detailed output."""
+
+    @abc.abstractmethod
+    def security_rules(self) -> list[SecurityRule]:
+        """Ingress rules per role that the COE needs; SSH and ICMP come from the base."""
+
+    @abc.abstractmethod
+    def bootstrap(self, node: NodeContext) -> BootstrapPayload:
+        """The payload that turns a booted server of ``node.role`` into a cluster member."""
+
+    @abc.abstractmethod
+    def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
+        """COE-specific outputs (a kubeconfig, a Docker TLS bundle); secrets must be secret."""
+
+    # ----------------------------------------------------------- optional hooks (no-op default)
+
+    @classmethod
+    def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
+        """Rules across labels and the spec, as ``(label, rule)`` pairs; none by default."""
+        del labels, spec
+        return []
+
+    def prepare(self) -> None:
+        """Create cluster-wide resources the bootstrap needs (keys, tokens); none by default.
+
+        Runs after the load balancer and before any server, so API addresses are known.
+        """
+
+    def api_url(self, host: pulumi.Input[str]) -> pulumi.Output[str]:
+        """The URL clients use for the API at ``host``."""
+        return pulumi.Output.concat("https://", host, ":", str(self.api_port))
+
+    # ------------------------------------------------------------------------ class machinery
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        missing = sorted(getattr(cls, "__abstractmethods__", ()))
+        missing += [name for name in REQUIRED_CLASS_ATTRIBUTES if not hasattr(cls, name)]
+        if missing:
+            raise TypeError(
+                f"COE driver {cls.__module__}.{cls.__qualname__} does not implement the "
+                f"required hook(s): {', '.join(missing)} (see coe_provider.base.CoeCluster)"
+            )
+
+    @classmethod
+    def driver_name(cls) -> str:
+        """The driver's name: the directory its class lives in."""
+        return driver_directory(cls)
+
+    @classmethod
+    def type_token(cls) -> str:
+        """The component's Pulumi type token."""
+        return f"{TYPE_PREFIX}{cls.__name__}"
+
+    # ----------------------------------------------------------------------------- building
+
+    def __init__(
+        self,
+        name: str,
+        spec: ClusterSpec | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        base_dir: Path | None = None,
+        resolved: ResolvedCluster | None = None,
+    ) -> None:
+        """Validate ``spec`` (nothing is registered when it is invalid), then build the cluster.
+
+        ``spec`` is a :class:`ClusterSpec` or its camelCase mapping; ``base_dir`` resolves a
+        ``templateFile``; ``resolved`` skips re-validation when the caller already checked.
+        """
+        if resolved is None:
+            resolved = self._validate(name, spec, base_dir or Path.cwd())
+        super().__init__(self.type_token(), name, None, opts)
+        self.cluster_name: str = name
+        """The cluster's name, prefix of every resource name."""
+        self.spec: ClusterSpec = resolved.spec
+        """The validated spec."""
+        self.labels: BaseModel = resolved.labels
+        """The driver's typed labels."""
+        self.proxy = ProxySettings(
+            http_proxy=self.spec.template.http_proxy,
+            https_proxy=self.spec.template.https_proxy,
+            no_proxy=self._no_proxy(),
+        )
+        """Proxy settings handed to every bootstrap."""
+        self._build()
+
+    @classmethod
+    def _validate(cls, name: str, spec: ClusterSpec | Mapping[str, Any],
+                  base_dir: Path) -> ResolvedCluster:
+        parsed = spec if isinstance(spec, ClusterSpec) else parse_cluster_spec(spec, name, base_dir)
+        info = DriverInfo(name=cls.driver_name(), cls=cls)
+        if parsed.driver and parsed.driver != info.name:
+            raise SpecError.single(
+                f"{name}.driver",
+                f"names driver {parsed.driver!r} but the cluster is built with {info.name!r}",
+            )
+        return check_cluster(name, parsed, name, driver=info)
+
+    def _no_proxy(self) -> str | None:
+        template = self.spec.template
+        if not (template.http_proxy or template.https_proxy):
+            return template.no_proxy
+        # Cluster traffic must never go through the proxy.
+        entries = [template.no_proxy] if template.no_proxy else []
+        entries += ["localhost", "127.0.0.1", template.subnet_cidr, ".svc", ".cluster.local"]
+        return ",".join(entries)
+
+    def _build(self) -> None:
+        template = self.spec.template
+        self.network = cluster_network(self.cluster_name, template, self)
+        """Where the cluster's ports live."""
+        self.security_groups = create_security_groups(
+            self.cluster_name, template, self.network.cidr,
+            self._base_rules() + self.security_rules(), self,
+        )
+        """Security group per role."""
+        self._images = ImageResolver(self)
+        master_indices = live_indices(self.spec.master_count)
+        master_names = [node_name(self.cluster_name, MASTER_GROUP, i) for i in master_indices]
+        master_ports = [
+            create_port(n, self.network, self.security_groups.ids("master"),
+                        self.cluster_name, self)
+            for n in master_names
+        ]
+        master_addresses = [port_address(port) for port in master_ports]
+        self.master_floating_addresses: list[pulumi.Output[str]] = [
+            create_floating_ip(n, template.external_network, port, self)
+            for n, port in zip(master_names, master_ports, strict=True)
+        ] if template.floating_ip_enabled and template.external_network else []
+        """Public addresses of the masters, when nodes get floating IPs."""
+        self._build_endpoint(master_names, master_addresses)
+        self.prepare()
+        master_group = create_server_group(
+            f"{self.cluster_name}-{MASTER_GROUP}", SERVER_GROUP_POLICY, self)
+        for position, (index, port, address) in enumerate(
+                zip(master_indices, master_ports, master_addresses, strict=True)):
+            self._build_node(
+                role="master", group=MASTER_GROUP, index=index, port=port, address=address,
+                first_master=position == 0, server_group_id=master_group, node_group=None,
+            )
+        self.master_addresses: pulumi.Output[list[str]] = pulumi.Output.all(*master_addresses)
+        """Fixed IPs of the masters, by index."""
+        node_addresses: dict[str, pulumi.Output[list[str]]] = {}
+        for group in self.spec.node_groups:
+            node_addresses[group.name] = self._build_node_group(group)
+        self.node_addresses: pulumi.Output[dict[str, list[str]]] = pulumi.Output.all(
+            **node_addresses) if node_addresses else pulumi.Output.from_input({})
+        """Fixed IPs of the workers, per node group."""
+        self.coe: str = self.provides.coe
+        """The orchestration engine."""
+        self.coe_version_string: str = self.coe_version(self.labels)
+        """The COE version the labels select."""
+        self.extensions: dict[str, pulumi.Input[Any]] = self.extension_outputs()
+        """The driver's extension outputs."""
+        self.register_outputs({
+            "apiAddress": self.api_address,
+            "masterAddresses": self.master_addresses,
+            "nodeAddresses": self.node_addresses,
+            "coe": self.coe,
+            "coeVersion": self.coe_version_string,
+            "nodeGroups": self.node_group_summary(),
+            **self.extensions,
+        })
+
+    def _base_rules(self) -> list[SecurityRule]:
+        """Rules every COE shares: ping inside the cluster, SSH from the explicit CIDR list."""
+        rules = [
+            SecurityRule(role, "icmp", None, None, CLUSTER_SOURCES, "ping inside the cluster")
+            for role in ("master", "worker")
+        ]
+        if self.spec.template.ssh_allowed_cidrs:
+            rules += [
+                SecurityRule(role, "tcp", 22, 22, (Source.SSH_CLIENTS,), "SSH from operators")
+                for role in ("master", "worker")
+            ]
+        return rules
+
+    def _build_endpoint(self, master_names: list[str],
+                        master_addresses: list[pulumi.Output[str]]) -> None:
+        template = self.spec.template
+        fip_wanted = template.master_lb_floating_ip_enabled
+        if fip_wanted is None:
+            fip_wanted = template.external_network is not None
+        if template.master_lb_enabled:
+            balancer = create_api_load_balancer(
+                self.cluster_name, self.api_port, self.network.subnet_id,
+                list(zip(master_names, master_addresses, strict=True)),
+                template.api_allowed_cidrs,
+                template.external_network if fip_wanted else None, self,
+            )
+            internal = balancer.vip_address
+            external = balancer.floating_address or balancer.vip_address
+            extra = [balancer.vip_address] + (
+                [balancer.floating_address] if balancer.floating_address is not None else [])
+        else:
+            internal = master_addresses[0]
+            floating = self.master_floating_addresses
+            external = floating[0] if floating else master_addresses[0]
+            extra = floating[:1]
+        self.api_internal_host: pulumi.Output[str] = internal
+        """Address nodes use to reach the API from inside the cluster network."""
+        self.api_external_host: pulumi.Output[str] = external
+        """Address clients use to reach the API."""
+        self.api_hosts: list[pulumi.Output[str]] = extra + list(master_addresses)
+        """Every address the API answers on (for server certificates)."""
+
+    def _node_context(self, role: Role, group: str, index: int, address: pulumi.Output[str],
+                      first_master: bool, etcd_volume_id: pulumi.Output[str] | None,
+                      node_group: NodeGroupSpec | None) -> NodeContext:
+        return NodeContext(
+            cluster=self.cluster_name, role=role, group=group, index=index,
+            name=node_name(self.cluster_name, group, index), first_master=first_master,
+            address=address, etcd_volume_id=etcd_volume_id,
+            data_volume_gib=self.spec.template.docker_volume_size,
+            labels=dict(node_group.labels) if node_group else {},
+            taints=tuple(node_group.taints) if node_group else (),
+        )
+
+    def _build_node(self, role: Role, group: str, index: int, port: Any,
+                    address: pulumi.Output[str], first_master: bool,
+                    server_group_id: pulumi.Output[str],
+                    node_group: NodeGroupSpec | None) -> None:
+        """One server with its state volume; worker floating IPs hang off the port."""
+        template = self.spec.template
+        name = node_name(self.cluster_name, group, index)
+        zone = node_group.availability_zone if node_group else None
+        state_volume = None
+        if role == "master" and template.etcd_volume_size:
+            state_volume = create_state_volume(
+                f"{name}-etcd", template.etcd_volume_size, template.volume_type, zone,
+                retain=False, parent=self)
+        node = self._node_context(role, group, index, address, first_master,
+                                  state_volume.id if state_volume else None, node_group)
+        user_data = render_cloud_config(node, self.bootstrap(node), self.api_internal_host,
+                                        self.api_port, self.proxy)
+        flavor = self.spec.master_flavor if role == "master" else (
+            (node_group.flavor if node_group else None) or template.flavor)
+        server = ServerSpec(
+            name=name, flavor=flavor,
+            image=(node_group.image if node_group else None) or template.image,
+            metadata={"coe_cluster": self.cluster_name, "coe_role": role,
+                      "coe_group": group, "coe_index": str(index)},
+            availability_zone=zone, key_pair=template.keypair,
+            boot_volume_size=template.boot_volume_size,
+            data_volume_size=template.docker_volume_size, volume_type=template.volume_type,
+        )
+        create_server(server, port, user_data, server_group_id, self._images, state_volume,
+                      retain_volumes=False, depends_on=self.network.ready, parent=self)
+        if role == "worker" and template.floating_ip_enabled and template.external_network:
+            create_floating_ip(name, template.external_network, port, self)
+
+    def _build_node_group(self, group: NodeGroupSpec) -> pulumi.Output[list[str]]:
+        server_group = create_server_group(
+            f"{self.cluster_name}-{group.name}", SERVER_GROUP_POLICY, self)
+        addresses = []
+        for index in live_indices(group.count, group.remove):
+            name = node_name(self.cluster_name, group.name, index)
+            port = create_port(name, self.network, self.security_groups.ids("worker"),
+                               self.cluster_name, self)
+            address = port_address(port)
+            self._build_node("worker", group.name, index, port, address, False,
+                             server_group, group)
+            addresses.append(address)
+        return pulumi.Output.all(*addresses)
+
+    # -------------------------------------------------------------------- the bay interface
+
+    @property
+    def api_address(self) -> pulumi.Output[str]:
+        """The API URL clients use."""
+        return self.api_url(self.api_external_host)
+
+    def node_group_summary(self) -> list[dict[str, Any]]:
+        """Name, count, min, max, flavor and image of every node group (masters first)."""
+        template = self.spec.template
+        groups = [{"name": MASTER_GROUP, "role": "master", "count": self.spec.master_count,
+                   "minCount": 1, "maxCount": self.spec.master_count,
+                   "flavor": self.spec.master_flavor, "image": template.image}]
+        groups += [
+            {"name": g.name, "role": "worker", "count": g.count, "minCount": g.min_count,
+             "maxCount": g.max_count, "flavor": g.flavor or template.flavor,
+             "image": g.image or template.image}
+            for g in self.spec.node_groups
+        ]
+        return groups
+
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
+        """One line of Magnum's List call."""
+        return pulumi.Output.all(api=self.api_address).apply(lambda v: {
+            "name": self.cluster_name,
+            "driver": self.driver_name(),
+            "coe": self.coe,
+            "coeVersion": self.coe_version_string,
+            "masterCount": self.spec.master_count,
+            "nodeCount": sum(g.count for g in self.spec.node_groups),
+            "apiAddress": v["api"],
+        })
+
+    def detail(self) -> pulumi.Output[dict[str, Any]]:
+        """Magnum's List detailed fields plus the driver's extension outputs."""
+        return pulumi.Output.all(
+            api=self.api_address, masters=self.master_addresses, nodes=self.node_addresses,
+            extensions=pulumi.Output.all(**self.extensions) if self.extensions else {},
+        ).apply(lambda v: {
+            "name": self.cluster_name,
+            "driver": self.driver_name(),
+            "coe": self.coe,
+            "coeVersion": self.coe_version_string,
+            "apiAddress": v["api"],
+            "masterAddresses": v["masters"],
+            "nodeAddresses": v["nodes"],
+            "nodeGroups": self.node_group_summary(),
+            **v["extensions"],
+        })

@@ -1,0 +1,256 @@
+# shellcheck shell=bash
+# coe-provider shared bootstrap library, installed as /usr/local/lib/coe/common.sh and sourced
+# by every driver's bootstrap script. It only defines functions: no shell options are changed
+# and nothing runs on source. Every function is safe under `set -euo pipefail`.
+
+COE_LOG_FILE="${COE_LOG_FILE:-/var/log/coe-bootstrap.log}"
+COE_PROXY_VARS=(HTTP_PROXY HTTPS_PROXY NO_PROXY)
+
+# coe_log MSG...: print a timestamped line to stderr and append it to $COE_LOG_FILE.
+coe_log() {
+    local line
+    line="$(date -u '+%Y-%m-%dT%H:%M:%SZ') coe-bootstrap[$$]: $*"
+    printf '%s\n' "${line}" >&2
+    { printf '%s\n' "${line}" >>"${COE_LOG_FILE}"; } 2>/dev/null || true
+}
+
+# coe_retry MAX_TRIES DELAY_SECONDS CMD...: run CMD until it succeeds; non-zero after MAX_TRIES.
+coe_retry() {
+    local max="$1" delay="$2" try=1
+    shift 2
+    while true; do
+        if "$@"; then
+            return 0
+        fi
+        if ((try >= max)); then
+            coe_log "giving up after ${try} tries: $1"
+            return 1
+        fi
+        coe_log "try ${try}/${max} failed: $1; retrying in ${delay}s"
+        try=$((try + 1))
+        sleep "${delay}"
+    done
+}
+
+# _coe_proxy_set: succeed when at least one of the proxy variables is non-empty.
+_coe_proxy_set() {
+    local name
+    for name in "${COE_PROXY_VARS[@]}"; do
+        if [[ -n "${!name:-}" ]]; then
+            return 0
+        fi
+    done
+    return 1
+}
+
+# _coe_systemd_escape VALUE: escape a value for a quoted systemd Environment= assignment.
+_coe_systemd_escape() {
+    local value="$1"
+    value="${value//\\/\\\\}"
+    value="${value//\"/\\\"}"
+    printf '%s' "${value//%/%%}"
+}
+
+# coe_apply_proxy UNIT...: persist HTTP(S)_PROXY/NO_PROXY for login shells, apt and the units.
+coe_apply_proxy() {
+    local name value lower unit dropin tmp
+    if ! _coe_proxy_set; then
+        coe_log "proxy: none configured"
+        return 0
+    fi
+    coe_log "proxy: configured; writing /etc/environment, apt and units: ${*:-none}"
+    tmp="$(mktemp)"
+    grep -viE '^(HTTPS?_PROXY|NO_PROXY)=' /etc/environment >"${tmp}" 2>/dev/null || true
+    for name in "${COE_PROXY_VARS[@]}"; do
+        value="${!name:-}"
+        [[ -n "${value}" ]] || continue
+        lower="${name,,}"
+        export "${name}=${value}" "${lower}=${value}"
+        printf '%s="%s"\n%s="%s"\n' "${name}" "${value}" "${lower}" "${value}" >>"${tmp}"
+    done
+    cat "${tmp}" >/etc/environment
+    rm -f "${tmp}"
+
+    mkdir -p /etc/apt/apt.conf.d
+    {
+        if [[ -n "${HTTP_PROXY:-}" ]]; then
+            printf 'Acquire::http::Proxy "%s";\n' "${HTTP_PROXY}"
+        fi
+        if [[ -n "${HTTPS_PROXY:-}" ]]; then
+            printf 'Acquire::https::Proxy "%s";\n' "${HTTPS_PROXY}"
+        fi
+    } >/etc/apt/apt.conf.d/95coe-proxy
+    chmod 0600 /etc/apt/apt.conf.d/95coe-proxy
+
+    for unit in "$@"; do
+        dropin="/etc/systemd/system/${unit%.service}.service.d"
+        mkdir -p "${dropin}"
+        {
+            printf '[Service]\n'
+            for name in "${COE_PROXY_VARS[@]}"; do
+                value="${!name:-}"
+                [[ -n "${value}" ]] || continue
+                lower="${name,,}"
+                printf 'Environment="%s=%s"\n' "${name}" "$(_coe_systemd_escape "${value}")"
+                printf 'Environment="%s=%s"\n' "${lower}" "$(_coe_systemd_escape "${value}")"
+            done
+        } >"${dropin}/http-proxy.conf"
+        chmod 0600 "${dropin}/http-proxy.conf"
+    done
+    systemctl daemon-reload
+}
+
+# _coe_apt_install_once PKG...: one apt-get update + install attempt (waits for the dpkg lock).
+_coe_apt_install_once() {
+    apt-get -q -o DPkg::Lock::Timeout=300 update &&
+        apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef \
+            -o Dpkg::Options::=--force-confold install "$@"
+}
+
+# coe_apt_install PKG...: install packages non-interactively, retried while mirrors flap.
+coe_apt_install() {
+    coe_log "apt: installing $*"
+    # needrestart (Ubuntu 22.04+) must not prompt either.
+    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 coe_retry 10 15 _coe_apt_install_once "$@"
+}
+
+# _coe_wait_device PATH: wait up to 5 minutes for a block device path to exist.
+_coe_wait_device() {
+    local path="$1" waited=0
+    until [[ -b "${path}" ]]; do
+        if ((waited >= 300)); then
+            coe_log "device ${path} did not appear within 300s"
+            return 1
+        fi
+        sleep 5
+        waited=$((waited + 5))
+    done
+}
+
+# _coe_format_and_mount DEVICE MOUNTPOINT: mkfs.ext4 if blank, add a UUID fstab entry, mount.
+_coe_format_and_mount() {
+    local dev="$1" mnt="$2" probe uuid fstype entry tmp
+    dev="$(readlink -f "${dev}")"
+    probe="$(blkid -p -o export "${dev}" 2>/dev/null || true)"
+    if [[ -z "${probe}" ]]; then
+        coe_log "formatting ${dev} as ext4 for ${mnt}"
+        mkfs.ext4 -q -F "${dev}"
+    elif ! grep -q '^TYPE=' <<<"${probe}"; then
+        coe_log "${dev} has a partition table but no filesystem; refusing to format it"
+        return 1
+    fi
+    if command -v udevadm >/dev/null; then
+        udevadm settle || true
+    fi
+    uuid="$(blkid -p -o value -s UUID "${dev}" || true)"
+    fstype="$(blkid -p -o value -s TYPE "${dev}" || true)"
+    if [[ -z "${uuid}" || -z "${fstype}" ]]; then
+        coe_log "no filesystem UUID/type on ${dev}"
+        return 1
+    fi
+    # A volume that already holds a filesystem (re-used) keeps its type.
+    entry="UUID=${uuid} ${mnt} ${fstype} defaults,nofail 0 2"
+    if ! grep -qxF "${entry}" /etc/fstab 2>/dev/null; then
+        # Drop a stale entry for the same mountpoint (e.g. a replaced volume), then add ours.
+        tmp="$(mktemp)"
+        awk -v mnt="${mnt}" '$1 ~ /^#/ || $2 != mnt' /etc/fstab >"${tmp}" 2>/dev/null || true
+        printf '%s\n' "${entry}" >>"${tmp}"
+        cat "${tmp}" >/etc/fstab
+        rm -f "${tmp}"
+        if command -v systemctl >/dev/null; then
+            systemctl daemon-reload || true
+        fi
+    fi
+    mkdir -p "${mnt}"
+    if ! mountpoint -q "${mnt}"; then
+        mount "${mnt}"
+    fi
+    coe_log "mounted ${dev} (UUID ${uuid}) on ${mnt}"
+}
+
+# coe_mount_volume_by_id VOLUME_ID MOUNTPOINT: format (if blank) and mount a Cinder volume.
+coe_mount_volume_by_id() {
+    local id="$1" mnt="$2" dev
+    dev="/dev/disk/by-id/virtio-${id:0:20}"
+    coe_log "waiting for volume ${id} at ${dev}"
+    _coe_wait_device "${dev}" || return 1
+    _coe_format_and_mount "${dev}" "${mnt}"
+}
+
+# _coe_root_disk: print the name of the disk holding / (e.g. vda), empty if unknown.
+_coe_root_disk() {
+    local src
+    src="$(findmnt -nvo SOURCE / 2>/dev/null || true)"
+    [[ -b "${src}" ]] || return 0
+    lsblk -ndo PKNAME "${src}" 2>/dev/null || true
+}
+
+# _coe_blank_disks SIZE_GIB: print /dev paths of unused, unpartitioned disks of exactly SIZE_GIB.
+_coe_blank_disks() {
+    local bytes=$(($1 * 1073741824)) root name size type
+    root="$(_coe_root_disk)"
+    while read -r name size type; do
+        [[ "${type}" == disk && "${size}" == "${bytes}" && "${name}" != "${root}" ]] || continue
+        # One line means the disk has no partitions or holders (LVM, dm-crypt).
+        [[ "$(lsblk -nro NAME "/dev/${name}" | wc -l)" -eq 1 ]] || continue
+        [[ -z "$(lsblk -ndo MOUNTPOINT "/dev/${name}")" ]] || continue
+        [[ -z "$(blkid -p -o export "/dev/${name}" 2>/dev/null || true)" ]] || continue
+        printf '/dev/%s\n' "${name}"
+    done < <(lsblk -dnbo NAME,SIZE,TYPE)
+}
+
+# coe_mount_blank_disk SIZE_GIB MOUNTPOINT: find the one blank disk of that size, format, mount.
+coe_mount_blank_disk() {
+    local gib="$1" mnt="$2" waited=0 disks=()
+    if [[ ! "${gib}" =~ ^[1-9][0-9]*$ ]]; then
+        coe_log "invalid disk size '${gib}' GiB"
+        return 1
+    fi
+    if mountpoint -q "${mnt}"; then
+        coe_log "${mnt} is already mounted"
+        return 0
+    fi
+    # A re-run after a reboot: the disk is formatted already and known to fstab.
+    if awk -v mnt="${mnt}" '$1 !~ /^#/ && $2 == mnt { found = 1 } END { exit !found }' \
+        /etc/fstab 2>/dev/null && mkdir -p "${mnt}" && mount "${mnt}" 2>/dev/null; then
+        coe_log "mounted ${mnt} from its fstab entry"
+        return 0
+    fi
+    coe_log "waiting for a blank ${gib} GiB disk for ${mnt}"
+    while true; do
+        mapfile -t disks < <(_coe_blank_disks "${gib}")
+        if ((${#disks[@]} == 1)); then
+            break
+        elif ((${#disks[@]} > 1)); then
+            coe_log "ambiguous: several blank ${gib} GiB disks: ${disks[*]}"
+            return 1
+        elif ((waited >= 300)); then
+            coe_log "no blank ${gib} GiB disk appeared within 300s"
+            return 1
+        fi
+        sleep 5
+        waited=$((waited + 5))
+    done
+    _coe_format_and_mount "${disks[0]}" "${mnt}"
+}
+
+# coe_wait_tcp HOST PORT TIMEOUT_SECONDS: wait until HOST:PORT accepts TCP connections.
+coe_wait_tcp() {
+    local host="$1" port="$2" limit="$3" deadline
+    # host and port go into a `bash -c` string: allow only hostname / IP address characters.
+    if [[ ! "${host}" =~ ^[A-Za-z0-9.:_-]+$ || ! "${port}" =~ ^[0-9]+$ ||
+        ! "${limit}" =~ ^[0-9]+$ ]]; then
+        coe_log "coe_wait_tcp: invalid arguments '${host}' '${port}' '${limit}'"
+        return 1
+    fi
+    deadline=$((SECONDS + limit))
+    coe_log "waiting up to ${limit}s for ${host}:${port}"
+    until timeout 3 bash -c "exec 3<>/dev/tcp/${host}/${port}" 2>/dev/null; do
+        if ((SECONDS >= deadline)); then
+            coe_log "${host}:${port} not reachable after ${limit}s"
+            return 1
+        fi
+        sleep 2
+    done
+    coe_log "${host}:${port} is reachable"
+}

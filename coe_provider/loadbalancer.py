@@ -1,0 +1,69 @@
+"""The Octavia load balancer in front of the masters' API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_openstack as openstack
+
+
+@dataclass(frozen=True)
+class ApiLoadBalancer:
+    """The API load balancer and its addresses."""
+
+    vip_address: pulumi.Output[str]
+    """Address on the cluster subnet; nodes join through it."""
+
+    floating_address: pulumi.Output[str] | None
+    """Public address, when the load balancer has a floating IP."""
+
+
+def create_api_load_balancer(
+    cluster: str,
+    port: int,
+    subnet_id: pulumi.Input[str],
+    member_addresses: Sequence[tuple[str, pulumi.Input[str]]],
+    allowed_cidrs: Sequence[str],
+    floating_ip_pool: str | None,
+    parent: pulumi.Resource,
+) -> ApiLoadBalancer:
+    """Load balancer, TCP pool with a health monitor, one member per master, and a listener.
+
+    ``member_addresses`` pairs each master's stable name with its port address, so members
+    depend on ports and not on servers. The listener admits only ``allowed_cidrs``.
+    """
+    opts = pulumi.ResourceOptions(parent=parent)
+    name = f"{cluster}-api"
+    balancer = openstack.loadbalancer.LoadBalancer(
+        name, name=name, vip_subnet_id=subnet_id,
+        description=f"coe cluster {cluster}: API", tags=[f"coe-cluster={cluster}"], opts=opts,
+    )
+    pool = openstack.loadbalancer.Pool(
+        name, name=name, protocol="TCP", lb_method="ROUND_ROBIN",
+        loadbalancer_id=balancer.id, opts=opts,
+    )
+    openstack.loadbalancer.Monitor(
+        name, name=name, pool_id=pool.id, type="TCP", delay=10, timeout=5, max_retries=3,
+        opts=opts,
+    )
+    for member_name, address in member_addresses:
+        openstack.loadbalancer.Member(
+            member_name, name=member_name, pool_id=pool.id, address=address,
+            protocol_port=port, subnet_id=subnet_id, opts=opts,
+        )
+    openstack.loadbalancer.Listener(
+        name, name=name, protocol="TCP", protocol_port=port, loadbalancer_id=balancer.id,
+        default_pool_id=pool.id, allowed_cidrs=list(allowed_cidrs),
+        # The API streams (logs, exec, watch): idle connections must outlive Octavia's 50 s.
+        timeout_client_data=3600000, timeout_member_data=3600000, opts=opts,
+    )
+    floating_address = None
+    if floating_ip_pool:
+        floating = openstack.networking.FloatingIp(
+            name, pool=floating_ip_pool, port_id=balancer.vip_port_id,
+            description=f"coe cluster {cluster}: API", opts=opts,
+        )
+        floating_address = floating.address
+    return ApiLoadBalancer(vip_address=balancer.vip_address, floating_address=floating_address)

@@ -1,0 +1,120 @@
+"""Graph figures of a plan: critical path and resources per worker node."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+INSTANCE = "openstack:compute/instance:Instance"
+"""Nova servers: the nodes of a cluster."""
+
+
+@dataclass(frozen=True)
+class PlanResource:
+    """A recorded resource in plan form (secrets redacted)."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    options: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form of the plan file."""
+        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
+                "custom": self.custom, "inputs": self.inputs,
+                "dependencies": self.dependencies, "options": self.options}
+
+
+def critical_path(resources: Iterable[PlanResource]) -> tuple[int, list[str]]:
+    """Length (in resources) and URNs of the longest dependency chain between custom resources.
+
+    Components are skipped: a dependency on a component stands for its custom children.
+    """
+    by_urn = {r.urn: r for r in resources}
+    children: dict[str, list[str]] = {}
+    for r in by_urn.values():
+        if r.parent:
+            children.setdefault(r.parent, []).append(r.urn)
+
+    def custom_targets(urn: str, seen: set[str]) -> list[str]:
+        if urn not in by_urn or urn in seen:
+            return []
+        seen.add(urn)
+        if by_urn[urn].custom:
+            return [urn]
+        found: list[str] = []
+        for child in children.get(urn, []):
+            found += custom_targets(child, seen)
+        return found
+
+    edges: dict[str, set[str]] = {}
+    for r in by_urn.values():
+        if r.custom:
+            targets: set[str] = set()
+            for dep in r.dependencies:
+                targets.update(custom_targets(dep, set()))
+            targets.discard(r.urn)
+            edges[r.urn] = targets
+    depth: dict[str, int] = {}
+    best_next: dict[str, str | None] = {}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10000 + len(edges)))
+    try:
+        def longest(urn: str) -> int:
+            if urn in depth:
+                return depth[urn]
+            depth[urn] = 1  # guards against cycles, which the engine would refuse anyway
+            best, nxt = 0, None
+            for dep in sorted(edges.get(urn, ())):
+                length = longest(dep)
+                if length > best:
+                    best, nxt = length, dep
+            depth[urn] = best + 1
+            best_next[urn] = nxt
+            return depth[urn]
+
+        start, length = "", 0
+        for urn in sorted(edges):
+            value = longest(urn)
+            if value > length:
+                start, length = urn, value
+    finally:
+        sys.setrecursionlimit(limit)
+    chain: list[str] = []
+    current: str | None = start or None
+    while current:
+        chain.append(current)
+        current = best_next.get(current)
+    return length, list(reversed(chain))
+
+
+def worker_nodes(resources: Iterable[PlanResource]) -> list[str]:
+    """Names of worker servers (Nova metadata ``coe_role: worker``)."""
+    return sorted(
+        r.name for r in resources
+        if r.type == INSTANCE and (r.inputs.get("metadata") or {}).get("coe_role") == "worker"
+    )
+
+
+def resources_per_worker(resources: list[PlanResource]) -> float:
+    """Custom resources that belong to a worker node (named after it), per worker."""
+    workers = worker_nodes(resources)
+    if not workers:
+        return 0.0
+    names = set(workers)
+    owned = 0
+    for r in resources:
+        if not r.custom:
+            continue
+        stem = r.name
+        while stem and stem not in names and "-" in stem:
+            stem = stem.rsplit("-", 1)[0]
+        if stem in names:
+            owned += 1
+    return round(owned / len(workers), 3)

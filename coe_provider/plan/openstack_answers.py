@@ -1,0 +1,128 @@
+"""What the OpenStack provider would answer, for the offline plan.
+
+Addresses are handed out by construction order (which a program fixes), never by registration
+order (which the runtime's thread pool does not), so plans are reproducible byte for byte.
+Data-source calls get placeholders that the plan lists as such.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+PLACEHOLDER_SUBNET_CIDR = "10.0.0.0/24"
+"""CIDR reported for an existing subnet that a data source looked up."""
+
+FLOATING_RANGE = ipaddress.ip_network("172.24.0.0/14")
+"""Floating IPs come from here (DevStack's public range, widened to fit large fleets)."""
+
+ADDRESS_OFFSET = 10
+"""The first host addresses of a subnet belong to the router and DHCP."""
+
+PORT = "openstack:networking/port:Port"
+SUBNET = "openstack:networking/subnet:Subnet"
+LOAD_BALANCER = "openstack:loadbalancer/loadBalancer:LoadBalancer"
+FLOATING_IP = "openstack:networking/floatingIp:FloatingIp"
+ADDRESS_CONSUMERS = (PORT, LOAD_BALANCER)
+
+
+def stable_id(*parts: str) -> str:
+    """A deterministic UUID for a resource or a looked-up object."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "coe-plan:" + "/".join(parts)))
+
+
+@dataclass
+class Placeholder:
+    """A data-source call answered with invented values."""
+
+    token: str
+    """The function token, e.g. ``openstack:networking/getNetwork:getNetwork``."""
+
+    args: dict[str, Any]
+    """Its arguments."""
+
+    answer: dict[str, Any]
+    """What the plan answered."""
+
+
+@dataclass
+class OpenStackAnswers:
+    """Outputs for OpenStack resources and invokes."""
+
+    construction_order: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(type, name) -> ordinal among address-consuming constructions, filled by the recorder."""
+
+    floating_order: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(type, name) -> ordinal among floating IP constructions."""
+
+    subnets: dict[str, str] = field(default_factory=dict)
+    """Subnet ID -> CIDR, from registered subnets and looked-up placeholders."""
+
+    placeholders: list[Placeholder] = field(default_factory=list)
+    """Every data-source call answered with placeholders."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def constructed(self, type_token: str, name: str) -> None:
+        """Note a construction, in program order."""
+        with self._lock:
+            if type_token in ADDRESS_CONSUMERS:
+                self.construction_order.setdefault(
+                    (type_token, name), len(self.construction_order))
+            elif type_token == FLOATING_IP:
+                self.floating_order.setdefault((type_token, name), len(self.floating_order))
+
+    def _host(self, subnet_id: str | None, type_token: str, name: str) -> str:
+        network = ipaddress.ip_network(self.subnets.get(subnet_id or "", PLACEHOLDER_SUBNET_CIDR))
+        ordinal = self.construction_order.get((type_token, name), 0)
+        hosts = network.num_addresses - ADDRESS_OFFSET - 1
+        return str(network.network_address + ADDRESS_OFFSET + ordinal % max(hosts, 1))
+
+    def outputs(self, type_token: str, urn: str, name: str,
+                inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The ID and state the provider would report after creating the resource."""
+        resource_id = stable_id(urn)
+        state = dict(inputs)
+        if type_token == SUBNET:
+            with self._lock:
+                self.subnets[resource_id] = str(inputs.get("cidr", PLACEHOLDER_SUBNET_CIDR))
+            network = ipaddress.ip_network(state["cidr"])
+            state.setdefault("gatewayIp", str(network.network_address + 1))
+        elif type_token == PORT:
+            fixed = (inputs.get("fixedIps") or [{}])[0]
+            address = fixed.get("ipAddress") or self._host(fixed.get("subnetId"), PORT, name)
+            state["allFixedIps"] = [address]
+            state["macAddress"] = "fa:16:3e:" + ":".join(resource_id[i:i + 2] for i in (0, 2, 4))
+        elif type_token == LOAD_BALANCER:
+            state["vipAddress"] = inputs.get("vipAddress") or self._host(
+                inputs.get("vipSubnetId"), LOAD_BALANCER, name)
+            state["vipPortId"] = stable_id(urn, "vip-port")
+        elif type_token == FLOATING_IP:
+            ordinal = self.floating_order.get((FLOATING_IP, name), 0)
+            state["address"] = inputs.get("address") or str(
+                FLOATING_RANGE.network_address + 2 + ordinal)
+        elif type_token == "openstack:identity/applicationCredential:ApplicationCredential":
+            state.setdefault("secret", stable_id(urn, "secret"))
+            state["projectId"] = stable_id("project")
+        return resource_id, state
+
+    def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Answer a data-source call with a placeholder and remember that it was one."""
+        key = ",".join(f"{k}={args[k]}" for k in sorted(args) if args[k] is not None)
+        object_id = args.get("networkId") if token.endswith("getNetwork") else None
+        answer: dict[str, Any] = {**args, "id": object_id or stable_id(token, key)}
+        if token.endswith("getSubnet:getSubnet"):
+            answer["id"] = args.get("subnetId") or answer["id"]
+            answer["cidr"] = PLACEHOLDER_SUBNET_CIDR
+            answer["ipVersion"] = 4
+            answer.setdefault("networkId", stable_id("network", key))
+            with self._lock:
+                self.subnets[answer["id"]] = PLACEHOLDER_SUBNET_CIDR
+        if token.endswith("getNetwork:getNetwork"):
+            answer["id"] = args.get("networkId") or answer["id"]
+        with self._lock:
+            self.placeholders.append(Placeholder(token, dict(args), dict(answer)))
+        return answer

@@ -1,0 +1,148 @@
+"""Run a Pulumi Python program under the SDK's mocks runtime and collect what it registered."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import set_mocks
+from pulumi.runtime.stack import massage, register_stack_transformation, run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from coe_provider.plan.openstack_answers import OpenStackAnswers, Placeholder
+from coe_provider.plan.provider_answers import ProviderAnswers
+from coe_provider.plan.recorder import PlanMocks, RecordedResource, RecordingMonitor
+
+PLAN_CLOCK = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+"""The instant certificates are issued at in a plan, so plans are reproducible."""
+
+
+@dataclass
+class ProgramRun:
+    """Everything one run under the mocks runtime registered."""
+
+    project: str
+    """Pulumi project name."""
+
+    stack: str
+    """Stack name."""
+
+    resources: list[RecordedResource]
+    """Every registration, sorted by URN."""
+
+    stack_outputs: dict[str, Any]
+    """The stack's exports, in wire form (secrets still wrapped)."""
+
+    placeholders: list[Placeholder]
+    """Data-source calls answered with invented values."""
+
+
+def config_from_stack_file(document: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Flatten a ``Pulumi.<stack>.yaml`` ``config`` block as the CLI hands it to a program."""
+    raw = document.get("config") or {}
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in raw.items():
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            values[key] = "[secure value: not decrypted offline]"
+            secret_keys.append(key)
+        elif isinstance(value, str):
+            values[key] = value
+        else:
+            values[key] = json.dumps(value)
+    return values, secret_keys
+
+
+@contextmanager
+def _program_environment(directory: Path) -> Iterator[None]:
+    previous_cwd, previous_path = Path.cwd(), list(sys.path)
+    os.chdir(directory)
+    sys.path.insert(0, str(directory))
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        sys.path[:] = previous_path
+
+
+def run_function(
+    program: Callable[[], Any],
+    project: str = "coe",
+    stack: str = "plan",
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    seed: str = "coe-plan",
+) -> ProgramRun:
+    """Run ``program`` as a Pulumi program under the mocks runtime and record it."""
+    openstack = OpenStackAnswers()
+    mocks = PlanMocks(ProviderAnswers(seed=seed, clock=PLAN_CLOCK), openstack)
+    monitor = RecordingMonitor(mocks)
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
+    set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    def note_construction(args: pulumi.ResourceTransformationArgs) -> None:
+        openstack.constructed(args.type_, args.name)
+        return None
+
+    register_stack_transformation(note_construction)
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
+    def program_then_exports() -> None:
+        program()
+        # Under mocks the root stack finished before the program ran; register its exports
+        # now, as the engine would once the program returns.
+        root = pulumi_settings.get_root_resource()
+        if root is not None:
+            root.register_outputs(massage(getattr(root, "outputs", {}), []))
+
+    try:
+        _sync_await(run_pulumi_func(program_then_exports))
+    finally:
+        stack_root = pulumi_settings.get_root_resource()
+        if stack_root is not None:
+            pulumi_settings.ROOT.set(None)
+    return ProgramRun(
+        project=project, stack=stack,
+        resources=sorted(monitor.recorded.values(), key=lambda r: r.urn),
+        stack_outputs=monitor.stack_outputs,
+        placeholders=sorted(openstack.placeholders, key=lambda p: (p.token, str(p.args))),
+    )
+
+
+def run_program_directory(
+    program_dir: Path,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str] | None = None,
+    seed: str = "coe-plan",
+) -> ProgramRun:
+    """Run the ``__main__.py`` of a Pulumi Python project directory under the mocks runtime."""
+    from coe_provider.yamlload import load_yaml_file
+
+    project_file = program_dir / "Pulumi.yaml"
+    project = "project"
+    if project_file.exists():
+        document = load_yaml_file(project_file)
+        if isinstance(document, Mapping) and isinstance(document.get("name"), str):
+            project = document["name"]
+    main = program_dir / "__main__.py"
+    if not main.exists():
+        raise FileNotFoundError(f"{program_dir} has no __main__.py (a Pulumi Python program)")
+
+    def program() -> None:
+        with _program_environment(program_dir):
+            runpy.run_path(str(main), run_name="__main__")
+
+    return run_function(program, project=project, stack=stack, config=config,
+                        secret_keys=secret_keys, seed=seed)

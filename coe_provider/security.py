@@ -1,0 +1,105 @@
+"""Security groups per role, with the driver's ingress rules.
+
+Intra-cluster traffic is admitted by remote group, never by CIDR; only the sources the template
+names (``apiAllowedCidrs``, ``sshAllowedCidrs``) and the subnet (for load balancer health
+checks) are admitted by prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_openstack as openstack
+
+from coe_provider.contract import SecurityRule, Source
+from coe_provider.spec import ClusterTemplate, Role
+
+ROLES: tuple[Role, ...] = ("master", "worker")
+"""Every role gets its own security group."""
+
+
+@dataclass(frozen=True)
+class SecurityGroups:
+    """The security group of each role."""
+
+    by_role: dict[Role, openstack.networking.SecGroup]
+    """Security group per role."""
+
+    def ids(self, role: Role) -> list[pulumi.Output[str]]:
+        """IDs to put on a port of ``role``."""
+        return [self.by_role[role].id]
+
+
+def _port_label(rule: SecurityRule) -> str:
+    if rule.port_min is None:
+        return rule.protocol
+    if rule.port_min == rule.port_max:
+        return f"{rule.protocol}-{rule.port_min}"
+    return f"{rule.protocol}-{rule.port_min}-{rule.port_max}"
+
+
+def _cidr_label(cidr: str) -> str:
+    return cidr.replace("/", "_").replace(":", "_")
+
+
+def create_security_groups(
+    cluster: str,
+    template: ClusterTemplate,
+    subnet_cidr: pulumi.Input[str],
+    rules: Sequence[SecurityRule],
+    parent: pulumi.Resource,
+) -> SecurityGroups:
+    """One security group per role, then one rule per (rule, source, CIDR)."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    groups: dict[Role, openstack.networking.SecGroup] = {
+        role: openstack.networking.SecGroup(
+            f"{cluster}-{role}",
+            name=f"{cluster}-{role}",
+            description=f"coe cluster {cluster}: {role} nodes",
+            tags=[f"coe-cluster={cluster}"],
+            opts=opts,
+        )
+        for role in ROLES
+    }
+    remote_groups = {Source.MASTERS: groups["master"], Source.WORKERS: groups["worker"]}
+    for rule in rules:
+        for source in rule.sources:
+            common = {
+                "direction": "ingress",
+                "ethertype": "IPv4",
+                "protocol": rule.protocol,
+                "port_range_min": rule.port_min,
+                "port_range_max": rule.port_max,
+                "security_group_id": groups[rule.role].id,
+                "description": rule.description,
+            }
+            base_name = f"{cluster}-{rule.role}-{_port_label(rule)}-from"
+            if source in remote_groups:
+                openstack.networking.SecGroupRule(
+                    f"{base_name}-{source.value}",
+                    remote_group_id=remote_groups[source].id,
+                    opts=opts,
+                    **common,
+                )
+                continue
+            if source is Source.SUBNET:
+                openstack.networking.SecGroupRule(
+                    f"{base_name}-subnet", remote_ip_prefix=subnet_cidr, opts=opts, **common
+                )
+                continue
+            cidrs = (
+                template.api_allowed_cidrs
+                if source is Source.API_CLIENTS
+                else template.ssh_allowed_cidrs
+            )
+            for cidr in cidrs:
+                is_v6 = ":" in cidr
+                openstack.networking.SecGroupRule(
+                    f"{base_name}-{_cidr_label(cidr)}",
+                    remote_ip_prefix=cidr,
+                    opts=opts,
+                    **{**common, "ethertype": "IPv6" if is_v6 else "IPv4"},
+                )
+    return SecurityGroups(by_role=groups)

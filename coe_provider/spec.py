@@ -1,0 +1,309 @@
+"""The user-facing cluster description: Magnum's ClusterTemplate (BayModel), cluster and node groups.
+
+Field names are snake_case in Python and camelCase in YAML and stack configuration. Unknown
+fields are errors. Rules that involve one field live on the model; rules across fields and the
+driver's label check live in :mod:`coe_provider.validation`, which also names every path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+MAX_NODES = 5000
+"""Upper bound on nodes in one cluster: Kubernetes' published limit of 5000 nodes."""
+
+MAX_MASTERS = 7
+"""Upper bound on masters; etcd and Raft clusters beyond seven members only slow writes."""
+
+MASTER_GROUP = "master"
+"""Group name used for the masters in resource names (``{cluster}-master-{index}``)."""
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_PROXY_URL = re.compile(r"^https?://([^/@\s]+@)?[A-Za-z0-9.\-\[\]:]+(:\d{1,5})?/?$")
+
+
+def rule(message: str) -> PydanticCustomError:
+    """A validation failure whose text is exactly ``message`` (no ``Value error,`` prefix)."""
+    return PydanticCustomError("coe_rule", message)
+
+
+def check_dns_label(value: str, what: str) -> str:
+    """Names end up in hostnames and Kubernetes label values: RFC 1123 labels fit both."""
+    if not value:
+        raise rule(f"{what} must not be empty")
+    if len(value) > 63:
+        raise rule(f"{what} must be at most 63 characters (got {len(value)})")
+    if not _DNS_LABEL.match(value):
+        raise rule(
+            f"{what} must be lowercase letters, digits and '-', starting and ending with a "
+            f"letter or digit, valid as a hostname and a Kubernetes label value (got {value!r})"
+        )
+    return value
+
+
+def check_cidr(value: str) -> str:
+    """A network in CIDR notation with no host bits set."""
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise rule(f"must be a network in CIDR notation such as 10.0.0.0/24 ({exc})") from None
+    return value
+
+
+def check_ip(value: str) -> str:
+    """A single IPv4 or IPv6 address."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise rule(f"must be an IP address (got {value!r})") from None
+    return value
+
+
+class SpecModel(BaseModel):
+    """Common configuration: camelCase aliases, snake_case names, unknown fields rejected."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        validate_default=True,
+        frozen=True,
+    )
+
+
+class ClusterTemplate(SpecModel):
+    """Magnum's ClusterTemplate (BayModel): what clusters built from it have in common."""
+
+    image: str
+    """Glance image name or ID for every node (a node group may override it)."""
+
+    flavor: str
+    """Nova flavor name or ID for workers (a node group may override it)."""
+
+    master_flavor: str | None = None
+    """Nova flavor for masters; defaults to ``flavor``."""
+
+    keypair: str | None = None
+    """Existing Nova key pair injected on every node; optional."""
+
+    external_network: str | None = None
+    """Name or ID of the external (provider) network: router gateway and floating IP pool."""
+
+    fixed_network: str | None = None
+    """Existing network (name or ID) to use instead of a managed one."""
+
+    fixed_subnet: str | None = None
+    """Existing subnet (name or ID) inside ``fixed_network``."""
+
+    subnet_cidr: str = "10.0.0.0/24"
+    """CIDR of the managed subnet (ignored with ``fixed_network``)."""
+
+    dns_nameservers: list[str] = Field(default_factory=lambda: ["8.8.8.8"])
+    """DNS servers of the managed subnet."""
+
+    docker_volume_size: int = Field(default=0, ge=0, le=16384)
+    """GiB of container storage on its own volume per node; 0 keeps it on the root disk."""
+
+    etcd_volume_size: int = Field(default=0, ge=0, le=16384)
+    """GiB of a dedicated Cinder volume for etcd (or the COE's state) on each master; 0 = none."""
+
+    boot_volume_size: int = Field(default=0, ge=0, le=16384)
+    """GiB of a boot volume created from the image; 0 boots from the image on local disk."""
+
+    volume_type: str | None = None
+    """Cinder volume type for every volume the cluster creates."""
+
+    master_lb_enabled: bool | None = None
+    """Put an Octavia load balancer in front of the masters' API; required with several masters."""
+
+    floating_ip_enabled: bool = False
+    """Give every node a floating IP from ``external_network``."""
+
+    master_lb_floating_ip_enabled: bool | None = None
+    """Give the API load balancer a floating IP; defaults to true when an external network is set."""
+
+    api_allowed_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    """Source CIDRs allowed to reach the COE API (listener ``allowed_cidrs`` and master rules)."""
+
+    ssh_allowed_cidrs: list[str] = Field(default_factory=list)
+    """Source CIDRs allowed to reach SSH on the nodes; empty closes SSH from outside."""
+
+    http_proxy: str | None = None
+    """HTTP proxy handed to the bootstrap (package installs, container pulls)."""
+
+    https_proxy: str | None = None
+    """HTTPS proxy handed to the bootstrap."""
+
+    no_proxy: str | None = None
+    """Comma-separated hosts and CIDRs that bypass the proxy; cluster addresses are added."""
+
+    labels: dict[str, Any] = Field(default_factory=dict)
+    """Driver-specific labels, validated by the driver's own label model."""
+
+    @field_validator("subnet_cidr")
+    @classmethod
+    def _subnet_cidr(cls, value: str) -> str:
+        check_cidr(value)
+        network = ipaddress.ip_network(value)
+        if network.version == 4 and network.prefixlen > 28:
+            raise rule(f"must be /28 or larger to hold a cluster (got {value})")
+        return value
+
+    @field_validator("api_allowed_cidrs", "ssh_allowed_cidrs")
+    @classmethod
+    def _cidr_list(cls, value: list[str]) -> list[str]:
+        for index, item in enumerate(value):
+            try:
+                check_cidr(item)
+            except PydanticCustomError as exc:
+                raise rule(f"item [{index}] {exc.message()} (got {item!r})") from None
+        return value
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameservers(cls, value: list[str]) -> list[str]:
+        for index, item in enumerate(value):
+            try:
+                check_ip(item)
+            except PydanticCustomError:
+                raise rule(f"item [{index}] must be an IP address (got {item!r})") from None
+        return value
+
+    @field_validator("http_proxy", "https_proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is not None and not _PROXY_URL.match(value):
+            raise rule(
+                f"must be a proxy URL such as http://proxy.example.com:3128 (got {value!r})"
+            )
+        return value
+
+    @field_validator("no_proxy")
+    @classmethod
+    def _no_proxy(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        for item in value.split(","):
+            entry = item.strip()
+            if not entry or any(c.isspace() for c in entry) or "/" in entry.split("/")[0]:
+                raise rule(f"must be a comma-separated list of hosts or CIDRs (got {value!r})")
+            if "/" in entry:
+                check_cidr(entry)
+        return value
+
+
+class NodeGroupSpec(SpecModel):
+    """A group of workers that share flavor, image and labels (Magnum's node group)."""
+
+    name: str
+    """Group name; part of every node's name, a hostname and a Kubernetes label value."""
+
+    count: int = Field(default=1, ge=0, le=MAX_NODES)
+    """Number of live nodes."""
+
+    min_count: int = Field(default=0, ge=0, le=MAX_NODES)
+    """Lower bound for ``count`` (and for an autoscaler)."""
+
+    max_count: int | None = Field(default=None, ge=0, le=MAX_NODES)
+    """Upper bound for ``count``; unset means the cluster-wide limit."""
+
+    flavor: str | None = None
+    """Flavor override for this group."""
+
+    image: str | None = None
+    """Image override for this group."""
+
+    availability_zone: str | None = None
+    """Nova availability zone for this group's servers."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Node labels the COE puts on this group's nodes."""
+
+    taints: list[str] = Field(default_factory=list)
+    """Node taints, ``key=value:Effect``."""
+
+    remove: list[int] = Field(default_factory=list)
+    """Node indices retired from the group (Magnum's ``nodes_to_remove``); never reused."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        check_dns_label(value, "node group name")
+        if value == MASTER_GROUP:
+            raise rule(f"node group name {MASTER_GROUP!r} is reserved for the masters")
+        return value
+
+    @field_validator("remove")
+    @classmethod
+    def _remove(cls, value: list[int]) -> list[int]:
+        for index in value:
+            if index < 0:
+                raise rule(f"node indices must be >= 0 (got {index})")
+        if len(set(value)) != len(value):
+            raise rule(f"node indices must be unique (got {value})")
+        return value
+
+    @field_validator("taints")
+    @classmethod
+    def _taints(cls, value: list[str]) -> list[str]:
+        pattern = re.compile(r"^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
+        for taint in value:
+            if not pattern.match(taint):
+                raise rule(f"taints must look like key=value:NoSchedule (got {taint!r})")
+        return value
+
+
+class ClusterSpec(SpecModel):
+    """One cluster: which driver builds it, from which template, with how many nodes."""
+
+    driver: str | None = None
+    """Driver name (its directory under ``drivers/``); or give ``coe`` (and ``os``)."""
+
+    coe: str | None = None
+    """Container orchestration engine (``kubernetes``, ``swarm``) when no driver is named."""
+
+    os: str | None = None
+    """Operating system distro to narrow the driver lookup by ``coe``."""
+
+    template: ClusterTemplate
+    """The cluster template after merging ``templateFile`` and the cluster's own fields."""
+
+    master_count: int = 1
+    """Number of masters; odd, for etcd (or Raft) quorum."""
+
+    node_groups: list[NodeGroupSpec] = Field(default_factory=list)
+    """Worker node groups."""
+
+    labels: dict[str, Any] = Field(default_factory=dict)
+    """Labels that override the template's."""
+
+    @field_validator("master_count")
+    @classmethod
+    def _master_count(cls, value: int) -> int:
+        if value < 1:
+            raise rule(f"must be at least 1 (got {value})")
+        if value % 2 == 0:
+            raise rule(f"must be odd for etcd quorum (got {value})")
+        if value > MAX_MASTERS:
+            raise rule(f"must be at most {MAX_MASTERS} (got {value})")
+        return value
+
+    @property
+    def merged_labels(self) -> dict[str, Any]:
+        """Template labels overridden by the cluster's own."""
+        return {**self.template.labels, **self.labels}
+
+    @property
+    def master_flavor(self) -> str:
+        """The masters' flavor: the template's master flavor, else the worker flavor."""
+        return self.template.master_flavor or self.template.flavor
+
+
+Role = Literal["master", "worker"]
+"""The two roles a node has in every COE."""

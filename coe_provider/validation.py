@@ -1,0 +1,268 @@
+"""Turn raw cluster descriptions (YAML, stack config, Python dicts) into checked specs.
+
+Every rule that spans fields, the template file merge, the driver lookup and the driver's label
+check live here. All problems are collected and raised together as one :class:`SpecError`,
+before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from coe_provider.errors import SpecError, SpecIssue, issues_from_pydantic, join_path
+from coe_provider.naming import highest_index, node_name
+from coe_provider.registry import DriverInfo, DriverNotFound, find_driver, get_driver
+from coe_provider.spec import MAX_NODES, ClusterSpec, check_dns_label, rule
+from coe_provider.yamlload import YamlLoadError, load_yaml_file
+
+if TYPE_CHECKING:
+    from coe_provider.base import CoeCluster
+
+RESERVED_ADDRESSES = 10
+"""Addresses a subnet keeps for the router, DHCP, load balancer and floating spares."""
+
+
+@dataclass(frozen=True)
+class ResolvedCluster:
+    """A cluster that passed every rule, with its driver and typed labels."""
+
+    name: str
+    """Cluster name (the key in ``coe:clusters``)."""
+
+    spec: ClusterSpec
+    """The validated spec, template file merged."""
+
+    driver: DriverInfo
+    """The driver that builds it."""
+
+    labels: BaseModel
+    """The merged labels, parsed by the driver's label model."""
+
+
+def _merge_template_file(
+    raw: dict[str, Any], path: str, base_dir: Path
+) -> dict[str, Any]:
+    """Load ``templateFile`` and let the cluster's own template fields and labels win."""
+    template_file = raw.pop("templateFile", None)
+    if template_file is None:
+        return raw
+    file_path = join_path(path, "templateFile")
+    if not isinstance(template_file, str):
+        raise SpecError.single(file_path, f"must be a path to a YAML file (got {template_file!r})")
+    try:
+        loaded = load_yaml_file(base_dir / template_file)
+    except YamlLoadError as exc:
+        raise SpecError.single(file_path, str(exc)) from None
+    if not isinstance(loaded, dict):
+        raise SpecError.single(file_path, "the template file must hold a mapping of fields")
+    own = raw.get("template") or {}
+    if not isinstance(own, dict):
+        raise SpecError.single(join_path(path, "template"), "must be a mapping of fields")
+    merged = {**loaded, **own}
+    merged["labels"] = {**(loaded.get("labels") or {}), **(own.get("labels") or {})}
+    return {**raw, "template": merged}
+
+
+def parse_cluster_spec(raw: Any, path: str, base_dir: Path) -> ClusterSpec:
+    """Parse one cluster's mapping into a :class:`ClusterSpec` (single-field rules only)."""
+    if not isinstance(raw, Mapping):
+        raise SpecError.single(path, f"must be a mapping of cluster fields (got {raw!r})")
+    data = _merge_template_file(dict(raw), path, base_dir)
+    for key in ("template", "nodeGroups", "labels"):
+        value = data.get(key)
+        if key == "nodeGroups" and value is not None and not isinstance(value, list):
+            raise SpecError.single(join_path(path, key), "must be a list of node groups")
+        if key != "nodeGroups" and value is not None and not isinstance(value, Mapping):
+            raise SpecError.single(join_path(path, key), "must be a mapping")
+    try:
+        return ClusterSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(issues_from_pydantic(exc, path)) from None
+
+
+def resolve_driver(spec: ClusterSpec, path: str) -> DriverInfo:
+    """The driver named by ``driver``, or the one providing ``coe`` (and ``os``)."""
+    try:
+        if spec.driver:
+            return get_driver(spec.driver)
+        if spec.coe:
+            return find_driver(spec.coe, spec.os)
+    except DriverNotFound as exc:
+        field = "driver" if spec.driver else "coe"
+        raise SpecError.single(join_path(path, field), str(exc)) from None
+    raise SpecError.single(join_path(path, "driver"), "name a driver, or give coe (and os)")
+
+
+def cross_field_issues(name: str, spec: ClusterSpec, path: str) -> list[SpecIssue]:
+    """Rules that involve several fields of one cluster."""
+    issues: list[SpecIssue] = []
+    template = spec.template
+    template_path = join_path(path, "template")
+    if spec.master_count > 1 and not template.master_lb_enabled:
+        issues.append(SpecIssue(
+            join_path(template_path, "masterLbEnabled"),
+            f"must be true when masterCount > 1 (masterCount is {spec.master_count}): "
+            "the API needs one address in front of all masters",
+        ))
+    if template.fixed_subnet and not template.fixed_network:
+        issues.append(SpecIssue(
+            join_path(template_path, "fixedSubnet"), "requires fixedNetwork"))
+    if not template.fixed_network and not template.external_network:
+        issues.append(SpecIssue(
+            join_path(template_path, "externalNetwork"),
+            "required with a managed network: the router's gateway lets nodes reach "
+            "package mirrors during bootstrap",
+        ))
+    if template.floating_ip_enabled and not template.external_network:
+        issues.append(SpecIssue(
+            join_path(template_path, "externalNetwork"),
+            "required when floatingIpEnabled is true (the floating IP pool)",
+        ))
+    if template.master_lb_floating_ip_enabled and not template.external_network:
+        issues.append(SpecIssue(
+            join_path(template_path, "externalNetwork"),
+            "required when masterLbFloatingIpEnabled is true (the floating IP pool)",
+        ))
+    seen: dict[str, int] = {}
+    total = spec.master_count
+    for position, group in enumerate(spec.node_groups):
+        group_path = join_path(path, "nodeGroups", position)
+        if group.name in seen:
+            issues.append(SpecIssue(
+                join_path(group_path, "name"),
+                f"duplicate node group name {group.name!r} (also nodeGroups[{seen[group.name]}])",
+            ))
+        seen.setdefault(group.name, position)
+        if group.count < group.min_count:
+            issues.append(SpecIssue(join_path(group_path, "count"),
+                                    f"must be >= minCount {group.min_count} (got {group.count})"))
+        if group.max_count is not None and group.count > group.max_count:
+            issues.append(SpecIssue(join_path(group_path, "count"),
+                                    f"must be <= maxCount {group.max_count} (got {group.count})"))
+        if group.max_count is not None and group.min_count > group.max_count:
+            issues.append(SpecIssue(
+                join_path(group_path, "minCount"),
+                f"must be <= maxCount {group.max_count} (got {group.min_count})"))
+        longest = node_name(name, group.name, max(highest_index(group.count, group.remove), 0))
+        if len(longest) > 63:
+            issues.append(SpecIssue(
+                join_path(group_path, "name"),
+                f"node names must fit a 63-character hostname ({longest!r} has {len(longest)})"))
+        total += group.count
+    if total > MAX_NODES:
+        issues.append(SpecIssue(
+            join_path(path, "nodeGroups"),
+            f"a cluster holds at most {MAX_NODES} nodes, masters included (got {total})"))
+    if not template.fixed_network:
+        network = ipaddress.ip_network(template.subnet_cidr)
+        usable = network.num_addresses - 3 - RESERVED_ADDRESSES
+        if total > usable:
+            issues.append(SpecIssue(
+                join_path(template_path, "subnetCidr"),
+                f"too small for {total} nodes ({template.subnet_cidr} leaves {max(usable, 0)} "
+                "addresses); choose a larger prefix"))
+    return issues
+
+
+def label_issues(
+    spec: ClusterSpec, driver: DriverInfo, path: str
+) -> tuple[BaseModel | None, list[SpecIssue]]:
+    """Parse the merged labels with the driver's label model, then its own cross checks."""
+    labels = spec.merged_labels
+    model = driver.cls.label_model
+    try:
+        parsed = model.model_validate(labels)
+    except ValidationError as exc:
+        issues: list[SpecIssue] = []
+        known = ", ".join(sorted(model.model_fields))
+        for issue in issues_from_pydantic(exc, join_path(path, "labels")):
+            if issue.rule.startswith("unknown field"):
+                issue = SpecIssue(issue.path, f"unknown label for driver {driver.name} "
+                                              f"(known labels: {known})")
+            issues.append(issue)
+        return None, issues
+    return parsed, [
+        SpecIssue(join_path(path, "labels", field), message)
+        for field, message in driver.cls.check_labels(parsed, spec)
+    ]
+
+
+def check_cluster(
+    name: str, spec: ClusterSpec, path: str, driver: DriverInfo | None = None
+) -> ResolvedCluster:
+    """Run every rule on a parsed spec; raise one :class:`SpecError` listing all problems."""
+    issues: list[SpecIssue] = []
+    try:
+        check_dns_label(name, "cluster name")
+    except Exception as exc:  # PydanticCustomError carries the rule text
+        issues.append(SpecIssue(path, str(exc)))
+    issues += cross_field_issues(name, spec, path)
+    if driver is None:
+        try:
+            driver = resolve_driver(spec, path)
+        except SpecError as exc:
+            raise SpecError([*issues, *exc.issues]) from None
+    labels, more = label_issues(spec, driver, path)
+    issues += more
+    if issues or labels is None:
+        raise SpecError(issues)
+    return ResolvedCluster(name=name, spec=spec, driver=driver, labels=labels)
+
+
+def resolve_clusters(config: Any, base_dir: Path, prefix: str = "") -> dict[str, ResolvedCluster]:
+    """Every cluster of a ``coe`` configuration namespace (``clusters`` map or ``cluster``)."""
+    if not isinstance(config, Mapping):
+        raise SpecError.single(prefix, "the coe configuration must be a mapping")
+    unknown = sorted(set(config) - {"clusters", "cluster"})
+    if unknown:
+        raise SpecError([SpecIssue(join_path(prefix, key),
+                                   "unknown setting (expected clusters or cluster)")
+                         for key in unknown])
+    if "clusters" in config and "cluster" in config:
+        raise SpecError.single(join_path(prefix, "cluster"),
+                               "give either clusters (a map) or cluster (one), not both")
+    if "cluster" in config:
+        single = config["cluster"]
+        name = single.get("name") if isinstance(single, Mapping) else None
+        if not isinstance(name, str):
+            raise SpecError.single(join_path(prefix, "cluster.name"),
+                                   "the one-cluster shorthand needs a name")
+        raw_clusters: Any = {name: {k: v for k, v in single.items() if k != "name"}}
+        base_path = join_path(prefix, "cluster")
+    elif "clusters" in config:
+        raw_clusters = config["clusters"]
+        base_path = join_path(prefix, "clusters")
+        if not isinstance(raw_clusters, Mapping) or not raw_clusters:
+            raise SpecError.single(base_path, "must be a non-empty map of name -> cluster")
+    else:
+        raise SpecError.single(join_path(prefix, "clusters"),
+                               "no clusters configured: set coe:clusters (or coe:cluster)")
+    resolved: dict[str, ResolvedCluster] = {}
+    issues: list[SpecIssue] = []
+    for name, raw in raw_clusters.items():
+        path = base_path if "cluster" in config else join_path(base_path, str(name))
+        try:
+            spec = parse_cluster_spec(raw, path, base_dir)
+            resolved[str(name)] = check_cluster(str(name), spec, path)
+        except SpecError as exc:
+            issues += exc.issues
+    if issues:
+        raise SpecError(issues)
+    return resolved
+
+
+def validate_labels(driver_cls: type[CoeCluster], name: str, spec: ClusterSpec) -> ResolvedCluster:
+    """Check a spec built in Python against a driver class chosen in Python."""
+    from coe_provider.registry import DriverInfo as _Info
+
+    return check_cluster(name, spec, name, driver=_Info(name=driver_cls.driver_name(), cls=driver_cls))
+
+
+__all__ = ["ResolvedCluster", "check_cluster", "parse_cluster_spec", "resolve_clusters", "rule"]

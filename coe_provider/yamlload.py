@@ -1,0 +1,51 @@
+"""Strict YAML loading: duplicate keys are errors, and failures name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class YamlLoadError(ValueError):
+    """The file is missing, unreadable or not valid YAML."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml_text(text: str, source: str) -> Any:
+    """Parse YAML text; ``source`` names it in errors."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlLoadError(f"{where}: invalid YAML: {problem}") from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Read and parse one YAML file."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise YamlLoadError(f"cannot read {path}: {exc.strerror}") from None
+    return load_yaml_text(text, str(path))

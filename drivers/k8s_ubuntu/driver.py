@@ -1,0 +1,210 @@
+"""k8s_ubuntu: Kubernetes with kubeadm on Ubuntu cloud images, HA control plane."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi_openstack as openstack
+import pulumi_random as random
+from pydantic import BaseModel
+
+from coe_provider.base import CoeCluster
+from coe_provider.contract import (
+    CLUSTER_SOURCES,
+    BootstrapFile,
+    BootstrapPayload,
+    DriverProvides,
+    NodeContext,
+    SecurityRule,
+    Source,
+)
+from coe_provider.network import external_network_id
+from coe_provider.openstack_auth import keystone_url, region_name
+from coe_provider.pki import KeyPair, certificate_authority, issue_certificate, private_key
+from coe_provider.pki import public_key_sha256
+from coe_provider.spec import ClusterSpec
+
+from .kubeadm import JoinSecrets, init_configuration, join_configuration
+from .kubeconfig import admin_kubeconfig
+from .labels import KubernetesLabels, overlapping_networks
+
+API_PORT = 6443
+"""kube-apiserver's port."""
+
+PKI_DIR = "/etc/kubernetes/pki"
+"""Where kubeadm expects the cluster's CA material."""
+
+CNI_RULES = {
+    "calico": [("tcp", 179, 179, "Calico BGP"), ("4", None, None, "Calico IP-in-IP")],
+    "flannel": [("udp", 8472, 8472, "flannel VXLAN")],
+}
+"""Ports each pod network needs between nodes."""
+
+
+class KubernetesUbuntuCluster(CoeCluster):
+    """A Kubernetes cluster formed by kubeadm, with no manual step and no SSH."""
+
+    provides: ClassVar[DriverProvides] = DriverProvides(coe="kubernetes", os="ubuntu")
+    label_model: ClassVar[type[BaseModel]] = KubernetesLabels
+    api_port: ClassVar[int] = API_PORT
+    driver_version: ClassVar[str] = files(__package__).joinpath("VERSION").read_text().strip()
+
+    @classmethod
+    def coe_version(cls, labels: BaseModel) -> str:
+        assert isinstance(labels, KubernetesLabels)
+        return labels.kube_tag
+
+    @classmethod
+    def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
+        assert isinstance(labels, KubernetesLabels)
+        problems = overlapping_networks(labels, spec)
+        if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url):
+            problems.append((
+                "openstack_auth_url",
+                "cloud_provider_enabled needs the Keystone URL: set this label, "
+                "openstack:authUrl, OS_AUTH_URL, or a clouds.yaml entry named by openstack:cloud",
+            ))
+        return problems
+
+    @property
+    def k8s(self) -> KubernetesLabels:
+        """The typed labels."""
+        assert isinstance(self.labels, KubernetesLabels)
+        return self.labels
+
+    def security_rules(self) -> list[SecurityRule]:
+        rules = [
+            SecurityRule("master", "tcp", API_PORT, API_PORT,
+                         (Source.API_CLIENTS, Source.SUBNET, *CLUSTER_SOURCES), "Kubernetes API"),
+            SecurityRule("master", "tcp", 2379, 2380, (Source.MASTERS,), "etcd peers and clients"),
+        ]
+        rules += [
+            SecurityRule(role, "tcp", 10250, 10250, CLUSTER_SOURCES, "kubelet API")
+            for role in ("master", "worker")
+        ]
+        rules.append(SecurityRule("worker", "tcp", 30000, 32767,
+                                  (Source.SUBNET, *CLUSTER_SOURCES), "NodePort services"))
+        for protocol, low, high, what in CNI_RULES[self.k8s.cni]:
+            rules += [SecurityRule(role, protocol, low, high, CLUSTER_SOURCES, what)
+                      for role in ("master", "worker")]
+        return rules
+
+    def prepare(self) -> None:
+        """CA material, join secrets, the admin client certificate and the cloud credential."""
+        name = self.cluster_name
+        self.cluster_ca: KeyPair = certificate_authority(f"{name}-ca", "kubernetes", self)
+        """Signs the API server, kubelets and clients."""
+        self.front_proxy_ca: KeyPair = certificate_authority(
+            f"{name}-front-proxy-ca", "front-proxy-ca", self)
+        """Signs the aggregation layer's client."""
+        self.etcd_ca: KeyPair = certificate_authority(f"{name}-etcd-ca", "etcd-ca", self)
+        """Signs etcd's peers and clients."""
+        self.service_account_key = private_key(f"{name}-sa", self)
+        """Signs service account tokens."""
+        token_id = random.RandomString(f"{name}-token-id", length=6, upper=False, special=False,
+                                       opts=pulumi.ResourceOptions(parent=self))
+        token_secret = random.RandomString(f"{name}-token-secret", length=16, upper=False,
+                                           special=False, opts=pulumi.ResourceOptions(parent=self))
+        certificate_key = random.RandomId(f"{name}-certificate-key", byte_length=32,
+                                          opts=pulumi.ResourceOptions(parent=self))
+        self.join_secrets: pulumi.Output[JoinSecrets] = pulumi.Output.secret(pulumi.Output.all(
+            token_id.result, token_secret.result, self.cluster_ca.cert_pem, certificate_key.hex,
+        ).apply(lambda v: JoinSecrets(
+            token=f"{v[0]}.{v[1]}", ca_cert_hash=public_key_sha256(v[2]), certificate_key=v[3])))
+        """Bootstrap token, CA hash and certificate key, as one secret."""
+        self.admin_client: KeyPair = issue_certificate(
+            f"{name}-admin", self.cluster_ca, "kubernetes-admin", self,
+            organization="system:masters")
+        """The admin kubeconfig's client certificate."""
+        self.cloud_config: pulumi.Output[str] | None = (
+            self._cloud_config() if self.k8s.cloud_provider_enabled else None)
+        """cloud.conf for the cloud controller manager and Cinder CSI (a secret)."""
+
+    def _cloud_config(self) -> pulumi.Output[str]:
+        credential = openstack.identity.ApplicationCredential(
+            f"{self.cluster_name}-cloud-provider",
+            name=f"{self.cluster_name}-cloud-provider",
+            description=f"coe cluster {self.cluster_name}: cloud controller manager and CSI",
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secret"]),
+        )
+        external = self.spec.template.external_network
+        floating = external_network_id(external, pulumi.InvokeOptions(parent=self)) \
+            if external else None
+        auth_url = keystone_url(self.k8s.openstack_auth_url)
+        region = region_name(self.k8s.openstack_region)
+
+        def render(values: list[Any]) -> str:
+            credential_id, secret, subnet_id, floating_id = values
+            lines = ["[Global]", f"auth-url={auth_url}", f"region={region}",
+                     f"application-credential-id={credential_id}",
+                     f"application-credential-secret={secret}", "",
+                     "[LoadBalancer]", f"subnet-id={subnet_id}"]
+            if floating_id:
+                lines.append(f"floating-network-id={floating_id}")
+            return "\n".join(lines) + "\n"
+
+        return pulumi.Output.secret(pulumi.Output.all(
+            credential.id, credential.secret, self.network.subnet_id, floating or "",
+        ).apply(render))
+
+    def _pki_files(self) -> list[BootstrapFile]:
+        pairs = {"ca": self.cluster_ca, "front-proxy-ca": self.front_proxy_ca,
+                 "etcd/ca": self.etcd_ca}
+        files_: list[BootstrapFile] = []
+        for stem, pair in pairs.items():
+            files_.append(BootstrapFile(f"{PKI_DIR}/{stem}.crt", pair.cert_pem))
+            files_.append(BootstrapFile(f"{PKI_DIR}/{stem}.key", pair.key_pem, "0600"))
+        files_.append(BootstrapFile(f"{PKI_DIR}/sa.key", pulumi.Output.secret(
+            self.service_account_key.private_key_pem), "0600"))
+        files_.append(BootstrapFile(f"{PKI_DIR}/sa.pub", self.service_account_key.public_key_pem))
+        return files_
+
+    def _kubeadm_config(self, node: NodeContext) -> pulumi.Output[str]:
+        labels = self.k8s
+        if node.first_master:
+            return pulumi.Output.all(
+                node.address, self.api_internal_host, self.join_secrets,
+                pulumi.Output.all(*self.api_hosts),
+            ).apply(lambda v: init_configuration(
+                self.cluster_name, node.name, v[0], v[1], API_PORT,
+                [*v[3], "localhost", "127.0.0.1"], labels, v[2]))
+        return pulumi.Output.all(node.address, self.api_internal_host, self.join_secrets).apply(
+            lambda v: join_configuration(
+                node.name, v[0], v[1], API_PORT, labels, v[2],
+                control_plane=node.role == "master", node_labels=node.labels,
+                taints=node.taints))
+
+    def bootstrap(self, node: NodeContext) -> BootstrapPayload:
+        labels = self.k8s
+        files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600")]
+        if node.role == "master":
+            files_ += self._pki_files()
+            if self.cloud_config is not None:
+                files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
+                                            self.cloud_config, "0600"))
+        environment: dict[str, pulumi.Input[str]] = {
+            "KUBE_VERSION": labels.kube_version,
+            "KUBE_MINOR": labels.kube_minor,
+            "CONTAINERD_VERSION": labels.containerd_version or "",
+            "CNI": labels.cni,
+            "CNI_VERSION": labels.resolved_cni_version,
+            "POD_CIDR": labels.pod_cidr,
+            "SERVICE_CIDR": labels.service_cidr,
+            "CLOUD_PROVIDER_ENABLED": "true" if labels.cloud_provider_enabled else "false",
+            "CLOUD_PROVIDER_VERSION": labels.cloud_provider_tag,
+        }
+        script = files(__package__).joinpath("templates/bootstrap.sh").read_text()
+        return BootstrapPayload(script=script, environment=environment, files=files_,
+                                packages=["curl", "ca-certificates", "gpg", "apt-transport-https"])
+
+    def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
+        kubeconfig = pulumi.Output.all(
+            self.api_address, self.cluster_ca.cert_pem, self.admin_client.cert_pem,
+            self.admin_client.key_pem,
+        ).apply(lambda v: admin_kubeconfig(self.cluster_name, v[0], v[1], v[2], v[3]))
+        return {
+            "kubeconfig": pulumi.Output.secret(kubeconfig),
+            "caCertificate": self.cluster_ca.cert_pem,
+        }

@@ -1,0 +1,275 @@
+#!/bin/bash
+# coe-bootstrap for the k8s_ubuntu driver: turns a fresh Ubuntu server into a Kubernetes node.
+# Installed as /usr/local/bin/coe-bootstrap and run once by cloud-init (runcmd); safe to re-run.
+# Inputs: /etc/coe/node.env, /etc/coe/driver.env and /etc/coe/kubeadm.yaml (never generated
+# here), plus the cluster PKI and cloud-config on masters. See coe_provider/bootstrap/scripts.
+set -Eeuo pipefail
+
+# shellcheck source=SCRIPTDIR/../../../coe_provider/bootstrap/scripts/common.sh
+source /usr/local/lib/coe/common.sh
+# shellcheck source=/dev/null
+source /etc/coe/node.env
+# shellcheck source=/dev/null
+source /etc/coe/driver.env
+
+readonly KUBEADM_CONFIG=/etc/coe/kubeadm.yaml
+readonly STATE_DIR=/var/lib/coe
+readonly PKI_DIR=/etc/kubernetes/pki
+readonly PKI_SEED="${STATE_DIR}/pki-seed"
+readonly MASTER_PKI=(ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key sa.key sa.pub
+    etcd/ca.crt etcd/ca.key)
+readonly CPO_BASE="https://raw.githubusercontent.com/kubernetes/cloud-provider-openstack/${CLOUD_PROVIDER_VERSION:-}/manifests"
+readonly CCM_MANIFESTS=(cloud-controller-manager-roles.yaml
+    cloud-controller-manager-role-bindings.yaml openstack-cloud-controller-manager-ds.yaml)
+# csi-secret-cinderplugin.yaml is left out on purpose: it would replace our cloud-config secret.
+readonly CSI_MANIFESTS=(cinder-csi-controllerplugin-rbac.yaml cinder-csi-controllerplugin.yaml
+    cinder-csi-nodeplugin-rbac.yaml cinder-csi-nodeplugin.yaml csi-cinder-driver.yaml)
+
+trap 'coe_log "bootstrap FAILED (exit $?) in ${FUNCNAME[0]:-main}, line ${LINENO}: ${BASH_COMMAND}"' ERR
+
+# die MSG...: log MSG and abort the bootstrap.
+die() {
+    coe_log "ERROR: $*"
+    exit 1
+}
+
+# check_settings: fail early on missing or malformed settings from the env files.
+check_settings() {
+    local name missing=()
+    for name in COE_CLUSTER COE_ROLE COE_NODE_NAME COE_FIRST_MASTER COE_API_HOST COE_API_PORT \
+        KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR; do
+        [[ -n "${!name:-}" ]] || missing+=("${name}")
+    done
+    [[ -z "${missing[*]}" ]] || die "missing settings: ${missing[*]}"
+    [[ "${COE_ROLE}" == master || "${COE_ROLE}" == worker ]] || die "bad COE_ROLE '${COE_ROLE}'"
+    [[ "${COE_FIRST_MASTER}" != true || "${COE_ROLE}" == master ]] || die "first master must be a master"
+    [[ "${POD_CIDR}" =~ ^[0-9A-Fa-f:.]+/[0-9]+$ ]] || die "bad POD_CIDR '${POD_CIDR}'"
+    if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true && -z "${CLOUD_PROVIDER_VERSION:-}" ]]; then
+        die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_VERSION"
+    fi
+    [[ -f "${KUBEADM_CONFIG}" ]] || die "${KUBEADM_CONFIG} is missing"
+}
+
+# extend_no_proxy: when a proxy is set, keep cluster-internal traffic off it.
+extend_no_proxy() {
+    local entry
+    [[ -n "${HTTP_PROXY:-}${HTTPS_PROXY:-}" ]] || return 0
+    for entry in localhost 127.0.0.1 "${COE_API_HOST}" "${COE_NODE_ADDRESS:-}" "${POD_CIDR}" \
+        "${SERVICE_CIDR}" .svc .cluster.local; do
+        if [[ -n "${entry}" && ",${NO_PROXY:-}," != *",${entry},"* ]]; then
+            NO_PROXY="${NO_PROXY:+${NO_PROXY},}${entry}"
+        fi
+    done
+}
+
+# fetch URL DEST: download URL to DEST with curl, retried.
+fetch() {
+    coe_retry 10 10 curl -fsSL --connect-timeout 10 --max-time 300 -o "$2" "$1"
+}
+
+# setup_kernel: load and persist the modules and sysctls Kubernetes networking needs; no swap.
+setup_kernel() {
+    printf '%s\n' overlay br_netfilter >/etc/modules-load.d/coe-kubernetes.conf
+    modprobe overlay
+    modprobe br_netfilter
+    printf '%s\n' 'net.bridge.bridge-nf-call-iptables = 1' \
+        'net.bridge.bridge-nf-call-ip6tables = 1' 'net.ipv4.ip_forward = 1' \
+        >/etc/sysctl.d/90-coe-kubernetes.conf
+    sysctl -q -p /etc/sysctl.d/90-coe-kubernetes.conf
+    swapoff -a
+    sed -ri '/^[^#[:space:]]\S*\s+\S+\s+swap\s/s/^/#/' /etc/fstab
+}
+
+# mount_volumes: etcd volume (masters) and blank container-storage disk, before anything uses them.
+mount_volumes() {
+    if [[ "${COE_ROLE}" == master && -n "${COE_ETCD_VOLUME_ID:-}" ]]; then
+        coe_mount_volume_by_id "${COE_ETCD_VOLUME_ID}" /var/lib/etcd
+        # kubeadm's preflight wants an empty etcd data dir; mkfs leaves an empty lost+found.
+        rmdir /var/lib/etcd/lost+found 2>/dev/null || true
+    fi
+    if [[ "${COE_DATA_VOLUME_GIB:-0}" != 0 ]]; then
+        coe_mount_blank_disk "${COE_DATA_VOLUME_GIB}" /var/lib/containerd
+    fi
+}
+
+# install_containerd: containerd from the Ubuntu archive, systemd cgroup driver.
+install_containerd() {
+    local pkg="containerd${CONTAINERD_VERSION:+=${CONTAINERD_VERSION}}"
+    local config=/etc/containerd/config.toml
+    coe_apt_install "${pkg}" ca-certificates curl gpg
+    # A pinned version must survive unattended upgrades.
+    [[ -z "${CONTAINERD_VERSION:-}" ]] || apt-mark hold containerd >/dev/null
+    mkdir -p /etc/containerd
+    containerd config default |
+        sed -E 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/' >"${config}.new"
+    grep -q 'SystemdCgroup = true' "${config}.new" || die "could not enable SystemdCgroup"
+    mv "${config}.new" "${config}"
+    printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
+    systemctl enable containerd
+    systemctl restart containerd
+}
+
+# install_kubernetes: pkgs.k8s.io repository for KUBE_MINOR; kubelet/kubeadm/kubectl held.
+install_kubernetes() {
+    local repo="https://pkgs.k8s.io/core:/stable:/v${KUBE_MINOR}/deb/"
+    local keyring=/etc/apt/keyrings/kubernetes-apt-keyring.gpg key
+    key="$(mktemp)"
+    install -d -m 0755 /etc/apt/keyrings
+    fetch "${repo}Release.key" "${key}"
+    gpg --batch --yes --dearmor -o "${keyring}" "${key}"
+    chmod 0644 "${keyring}"
+    rm -f "${key}"
+    printf 'deb [signed-by=%s] %s /\n' "${keyring}" "${repo}" \
+        >/etc/apt/sources.list.d/kubernetes.list
+    coe_apt_install "kubelet=${KUBE_VERSION}-*" "kubeadm=${KUBE_VERSION}-*" \
+        "kubectl=${KUBE_VERSION}-*"
+    apt-mark hold kubelet kubeadm kubectl >/dev/null
+    systemctl enable kubelet
+}
+
+# seed_pki: check the masters' shared PKI and keep a copy, since `kubeadm reset` deletes it.
+seed_pki() {
+    local file
+    if [[ -d "${PKI_SEED}" ]]; then
+        cp -a "${PKI_SEED}/." "${PKI_DIR}/"
+    fi
+    if [[ "${COE_ROLE}" == master ]]; then
+        for file in "${MASTER_PKI[@]}"; do
+            [[ -s "${PKI_DIR}/${file}" ]] || die "${PKI_DIR}/${file} is missing"
+        done
+    fi
+    if [[ ! -d "${PKI_SEED}" && -d "${PKI_DIR}" ]]; then
+        rm -rf "${PKI_SEED}.tmp"
+        install -d -m 0700 "${PKI_SEED}.tmp"
+        cp -a "${PKI_DIR}/." "${PKI_SEED}.tmp/"
+        mv "${PKI_SEED}.tmp" "${PKI_SEED}"
+    fi
+}
+
+# reset_node: undo a failed kubeadm init/join so that the next try starts clean (PKI restored).
+reset_node() {
+    kubeadm reset -f || coe_log "kubeadm reset failed; trying again anyway"
+    if [[ -d "${PKI_SEED}" ]]; then
+        cp -a "${PKI_SEED}/." "${PKI_DIR}" || coe_log "restoring ${PKI_DIR} failed"
+    fi
+}
+
+# kubeadm_attempt init|join: one kubeadm run with our config; resets the node when it fails.
+kubeadm_attempt() {
+    kubeadm "$1" --config "${KUBEADM_CONFIG}" && return 0
+    coe_log "kubeadm $1 failed; resetting the node before the next try"
+    reset_node
+    return 1
+}
+
+# kubectl_apply FILE: server-side apply of a manifest, retried (idempotent on re-runs).
+kubectl_apply() {
+    coe_retry 10 15 kubectl apply --server-side --force-conflicts -f "$1"
+}
+
+# apply_url URL: download a manifest and apply it.
+apply_url() {
+    local manifest
+    manifest="$(mktemp --suffix=.yaml)"
+    fetch "$1" "${manifest}"
+    kubectl_apply "${manifest}"
+    rm -f "${manifest}"
+}
+
+# apply_cni: the configured CNI with its pod network set to POD_CIDR.
+apply_cni() {
+    local manifest base
+    manifest="$(mktemp --suffix=.yaml)"
+    case "${CNI}" in
+    calico)
+        base="https://raw.githubusercontent.com/projectcalico/calico/${CNI_VERSION}"
+        fetch "${base}/manifests/calico.yaml" "${manifest}"
+        sed -i -e '/# - name: CALICO_IPV4POOL_CIDR/{s/# //;n;s|#   value: .*|  value: "'"${POD_CIDR}"'"|}' \
+            "${manifest}"
+        grep -q '^ *- name: CALICO_IPV4POOL_CIDR$' "${manifest}" || die "calico: CIDR not set"
+        ;;
+    flannel)
+        base="https://github.com/flannel-io/flannel/releases/download/${CNI_VERSION}"
+        fetch "${base}/kube-flannel.yml" "${manifest}"
+        sed -i -E 's|"Network": "[^"]*"|"Network": "'"${POD_CIDR}"'"|' "${manifest}"
+        ;;
+    *) die "unsupported CNI '${CNI}'" ;;
+    esac
+    grep -qF "\"${POD_CIDR}\"" "${manifest}" || die "${CNI}: could not set the pod CIDR"
+    coe_log "applying ${CNI} ${CNI_VERSION} (pod CIDR ${POD_CIDR})"
+    kubectl_apply "${manifest}"
+    rm -f "${manifest}"
+}
+
+# apply_cloud_secret: kube-system/cloud-config from the OpenStack cloud.conf (create or update).
+apply_cloud_secret() {
+    kubectl -n kube-system create secret generic cloud-config \
+        --from-file=cloud.conf=/etc/kubernetes/cloud-config --dry-run=client -o yaml |
+        kubectl apply --server-side --force-conflicts -f -
+}
+
+# deploy_cloud_provider: OpenStack cloud controller manager and Cinder CSI.
+deploy_cloud_provider() {
+    local name
+    [[ -f /etc/kubernetes/cloud-config ]] || die "/etc/kubernetes/cloud-config is missing"
+    coe_log "deploying cloud-provider-openstack ${CLOUD_PROVIDER_VERSION}"
+    coe_retry 10 15 apply_cloud_secret
+    for name in "${CCM_MANIFESTS[@]}"; do
+        apply_url "${CPO_BASE}/controller-manager/${name}"
+    done
+    for name in "${CSI_MANIFESTS[@]}"; do
+        apply_url "${CPO_BASE}/cinder-csi-plugin/${name}"
+    done
+}
+
+# init_cluster: first master; kubeadm init, then the cluster add-ons.
+init_cluster() {
+    if [[ -f /etc/kubernetes/admin.conf ]]; then
+        coe_log "admin.conf exists: cluster already initialised, skipping kubeadm init"
+    else
+        coe_retry 3 30 kubeadm_attempt init
+    fi
+    export KUBECONFIG=/etc/kubernetes/admin.conf
+    coe_retry 120 5 kubectl get --raw=/readyz >/dev/null
+    apply_cni
+    if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true ]]; then
+        deploy_cloud_provider
+    fi
+}
+
+# join_cluster: other masters and workers; wait for the API, then kubeadm join.
+join_cluster() {
+    if [[ -f /etc/kubernetes/kubelet.conf ]]; then
+        coe_log "kubelet.conf exists: node already joined, skipping kubeadm join"
+        return 0
+    fi
+    coe_wait_tcp "${COE_API_HOST}" "${COE_API_PORT}" 3600
+    coe_retry 60 10 kubeadm_attempt join
+}
+
+# main: the whole bootstrap, in order.
+main() {
+    local proxy="unset"
+    check_settings
+    [[ -z "${HTTP_PROXY:-}${HTTPS_PROXY:-}" ]] || proxy="set"
+    coe_log "bootstrap of ${COE_NODE_NAME} (${COE_ROLE}, cluster ${COE_CLUSTER}) starting;" \
+        "kubernetes ${KUBE_VERSION}, ${CNI}; proxy ${proxy}"
+    extend_no_proxy
+    coe_apply_proxy containerd kubelet
+    setup_kernel
+    mount_volumes
+    install_containerd
+    install_kubernetes
+    seed_pki
+    if [[ "${COE_FIRST_MASTER}" == true ]]; then
+        init_cluster
+    else
+        join_cluster
+    fi
+    rm -rf "${PKI_SEED}"
+    mkdir -p "${STATE_DIR}"
+    touch "${STATE_DIR}/bootstrap-done"
+    coe_log "bootstrap of ${COE_NODE_NAME} finished"
+}
+
+main "$@"
