@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import pulumi
 from pydantic import ValidationError
 
 
@@ -22,10 +23,11 @@ class SpecIssue:
         return f"{self.path}: {self.rule}" if self.path else self.rule
 
 
-class SpecError(ValueError):
+class SpecError(pulumi.RunError, ValueError):
     """Raised when a cluster description breaks one or more rules.
 
     It is raised before any resource is registered; ``issues`` holds every broken rule found.
+    As a :class:`pulumi.RunError`, ``pulumi up`` reports it as plain lines, with no traceback.
     """
 
     issues: tuple[SpecIssue, ...]

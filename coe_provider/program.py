@@ -6,14 +6,12 @@ List detailed call, secrets kept secret).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pulumi
 
 from coe_provider.base import CoeCluster
 from coe_provider.config import coe_settings_from_stack_config, load_clusters
-from coe_provider.errors import SpecError
 
 
 def build_clusters(base_dir: Path | None = None) -> dict[str, CoeCluster]:
@@ -35,12 +33,5 @@ def export_clusters(clusters: dict[str, CoeCluster]) -> None:
 
 def main() -> None:
     """Entry point of ``__main__.py``: a bad configuration stops before any registration."""
-    try:
-        clusters = build_clusters()
-    except SpecError as exc:
-        # A plain message per broken rule; the engine shows it without a Python traceback.
-        message = "invalid coe configuration:\n" + "\n".join(f"  {i}" for i in exc.issues)
-        pulumi.log.error(message)
-        sys.tracebacklimit = 0
-        raise SpecError(exc.issues) from None
-    export_clusters(clusters)
+    # SpecError is a pulumi.RunError: the engine prints its lines without a traceback.
+    export_clusters(build_clusters())

@@ -103,9 +103,13 @@ def test_bad_input_registers_nothing(case: str, settings: dict[str, Any], expect
 
 def test_every_problem_is_reported_at_once() -> None:
     settings = cluster_settings("k8s_ubuntu", K8S, masterCount=2,
-                                nodeGroups=[{"name": "w", "count": 5, "maxCount": 3}])
+                                nodeGroups=[{"name": "W", "count": 1}],
+                                template={"subnetCidr": "nope"})
     messages = errors_of(settings)
-    assert len(messages) >= 3, messages
+    assert len(messages) == 3, messages
+    assert {m.split(":")[0] for m in messages} == {
+        "clusters.c1.masterCount", "clusters.c1.nodeGroups[0].name",
+        "clusters.c1.template.subnetCidr"}
 
 
 def test_template_file_is_merged_and_cluster_wins(tmp_path: Any) -> None:

@@ -62,7 +62,7 @@ import struct
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -326,10 +326,9 @@ def key_algorithm(key: SigningKey | x509.CertificatePublicKeyTypes) -> str:
 def load_private_key(pem: str) -> SigningKey:
     """Parse a PEM private key of one of the types the tls provider handles."""
     key = serialization.load_pem_private_key(pem.encode(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        if not isinstance(key, ed25519.Ed25519PrivateKey):
-            raise ValueError(f"unsupported private key type {type(key).__name__}")
-    return key
+    if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        return key
+    raise ValueError(f"unsupported private key type {type(key).__name__}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,7 +722,10 @@ def certificate_builder(
     return builder
 
 
-def _with_san(builder: Any, subject: x509.Name, names: list[x509.GeneralName]) -> Any:
+_Builder = TypeVar("_Builder", x509.CertificateBuilder, x509.CertificateSigningRequestBuilder)
+
+
+def _with_san(builder: _Builder, subject: x509.Name, names: list[x509.GeneralName]) -> _Builder:
     """Add a SubjectAlternativeName (critical when the subject is empty) if there are names."""
     if not names:
         return builder
