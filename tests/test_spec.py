@@ -128,8 +128,8 @@ def test_template_file_is_merged_and_cluster_wins(tmp_path: Any) -> None:
 
 
 def test_labels_merge_cluster_over_template() -> None:
-    settings = cluster_settings("k8s_ubuntu", {**K8S, "cni": "flannel"},
-                                labels={"cni": "calico"})
+    settings = cluster_settings("k8s_ubuntu", {**K8S, "cni": "flannel"})
+    settings["clusters"]["c1"]["labels"] = {"cni": "calico"}
     resolved = resolve_clusters(settings, REPO)["c1"]
     assert resolved.labels.model_dump()["cni"] == "calico"
 
