@@ -119,7 +119,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         super().__init_subclass__(**kwargs)
         if abstract:
             return
-        missing = sorted(getattr(cls, "__abstractmethods__", ()))
+        # ABCMeta fills __abstractmethods__ only after __init_subclass__, so look ourselves.
+        missing = sorted(
+            name for name in dir(cls)
+            if getattr(getattr(cls, name, None), "__isabstractmethod__", False)
+        )
         missing += [name for name in REQUIRED_CLASS_ATTRIBUTES if not hasattr(cls, name)]
         if missing:
             raise TypeError(
@@ -382,19 +386,20 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             "apiAddress": v["api"],
         })
 
-    def detail(self) -> pulumi.Output[dict[str, Any]]:
-        """Magnum's List detailed fields plus the driver's extension outputs."""
-        return pulumi.Output.all(
-            api=self.api_address, masters=self.master_addresses, nodes=self.node_addresses,
-            extensions=pulumi.Output.all(**self.extensions) if self.extensions else {},
-        ).apply(lambda v: {
+    def detail(self) -> dict[str, Any]:
+        """Magnum's List detailed fields plus the driver's extension outputs.
+
+        A mapping of outputs rather than one output, so a secret extension (a kubeconfig)
+        keeps only itself secret, not the addresses beside it.
+        """
+        return {
             "name": self.cluster_name,
             "driver": self.driver_name(),
             "coe": self.coe,
             "coeVersion": self.coe_version_string,
-            "apiAddress": v["api"],
-            "masterAddresses": v["masters"],
-            "nodeAddresses": v["nodes"],
+            "apiAddress": self.api_address,
+            "masterAddresses": self.master_addresses,
+            "nodeAddresses": self.node_addresses,
             "nodeGroups": self.node_group_summary(),
-            **v["extensions"],
-        })
+            **self.extensions,
+        }

@@ -68,6 +68,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
@@ -312,7 +313,7 @@ def derive_ed25519_key(stream: DeterministicStream) -> ed25519.Ed25519PrivateKey
     return ed25519.Ed25519PrivateKey.from_private_bytes(stream.read(32))
 
 
-def key_algorithm(key: SigningKey | x509.CertificatePublicKeyTypes) -> str:
+def key_algorithm(key: SigningKey | CertificatePublicKeyTypes) -> str:
     """The tls provider's name for the algorithm of ``key``: RSA, ECDSA or ED25519."""
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         return "RSA"
@@ -413,9 +414,8 @@ def _pem_block(label: str, data: bytes) -> str:
     """A PEM block with 64-column base64 lines, as Go's ``encoding/pem`` writes it."""
     encoded = base64.b64encode(data).decode()
     lines = [encoded[i : i + 64] for i in range(0, len(encoded), 64)]
-    return f"-----BEGIN {label}-----\n" + "".join(f"{line}\n" for line in lines) + (
-        f"-----END {label}-----\n"
-    )
+    body = "".join(f"{line}\n" for line in lines)
+    return f"-----BEGIN {label}-----\n{body}-----END {label}-----\n"
 
 
 def private_key_openssh(key: SigningKey, check: bytes) -> str:
@@ -546,7 +546,9 @@ def usage_extensions(
             encipher_only=key_bits["encipher_only"],
             decipher_only=key_bits["decipher_only"],
         )
-    purposes = list(dict.fromkeys(_EXTENDED_KEY_USAGES[u] for u in uses if u in _EXTENDED_KEY_USAGES))
+    purposes = list(
+        dict.fromkeys(_EXTENDED_KEY_USAGES[u] for u in uses if u in _EXTENDED_KEY_USAGES)
+    )
     return key_usage, x509.ExtendedKeyUsage(purposes) if purposes else None
 
 
@@ -559,7 +561,9 @@ def subject_name(subject: Mapping[str, Any] | None) -> x509.Name:
             values += _string_list((subject or {}).get(key))
         values = [v for v in dict.fromkeys(values) if v]
         if values:
-            rdns.append(x509.RelativeDistinguishedName([x509.NameAttribute(oid, v) for v in values]))
+            rdns.append(
+                x509.RelativeDistinguishedName([x509.NameAttribute(oid, v) for v in values])
+            )
     return x509.Name(rdns)
 
 
@@ -573,7 +577,7 @@ def subject_alternative_names(
     return names
 
 
-def subject_key_id(public_key: x509.CertificatePublicKeyTypes) -> bytes:
+def subject_key_id(public_key: CertificatePublicKeyTypes) -> bytes:
     """The provider's subject key identifier: SHA-1 over the encoded public key.
 
     RSA and ECDSA hash the subjectPublicKey bits (RFC 5280, method 1); for Ed25519 the provider
@@ -582,10 +586,10 @@ def subject_key_id(public_key: x509.CertificatePublicKeyTypes) -> bytes:
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         raw = public_key.public_bytes_raw()
         return hashlib.sha1(bytes([0x04, len(raw)]) + raw, usedforsecurity=False).digest()
-    return x509.SubjectKeyIdentifier.from_public_key(public_key).digest  # type: ignore[arg-type]
+    return x509.SubjectKeyIdentifier.from_public_key(public_key).digest
 
 
-def _signature_hash(key: SigningKey) -> hashes.HashAlgorithm | None:
+def _signature_hash(key: SigningKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
     """The digest Go's x509 package picks for ``key``: SHA-256, SHA-384/512 for P384/P521."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
@@ -687,7 +691,7 @@ class Validity:
 def certificate_builder(
     subject: x509.Name,
     issuer: x509.Name,
-    public_key: x509.CertificatePublicKeyTypes,
+    public_key: CertificatePublicKeyTypes,
     serial: int,
     validity: Validity,
     profile: CertificateProfile,
@@ -703,7 +707,7 @@ def certificate_builder(
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
-        .public_key(public_key)  # type: ignore[arg-type]
+        .public_key(public_key)
         .serial_number(serial)
         .not_valid_before(validity.start)
         .not_valid_after(validity.end)
@@ -962,7 +966,11 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "setSubjectKeyId": False,
         "setAuthorityKeyId": False,
     },
-    LOCALLY_SIGNED_CERT: {"earlyRenewalHours": 0, "isCaCertificate": False, "setSubjectKeyId": False},
+    LOCALLY_SIGNED_CERT: {
+        "earlyRenewalHours": 0,
+        "isCaCertificate": False,
+        "setSubjectKeyId": False,
+    },
     RANDOM_STRING: {
         "upper": True,
         "lower": True,
@@ -1126,7 +1134,9 @@ class ProviderAnswers:
         names = subject_alternative_names(
             inputs.strings("dnsNames"), inputs.strings("ipAddresses"), inputs.strings("uris")
         )
-        builder = _with_san(x509.CertificateSigningRequestBuilder().subject_name(subject), subject, names)
+        builder = _with_san(
+            x509.CertificateSigningRequestBuilder().subject_name(subject), subject, names
+        )
         request = sign_request(builder, key)
         return {
             "certRequestPem": request.public_bytes(serialization.Encoding.PEM).decode(),

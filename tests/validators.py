@@ -1,0 +1,56 @@
+"""Real outside validators: Debian's cloud-init and shellcheck, run on rendered payloads."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    assert path, f"{tool} is not installed (apt-get install {tool}); .ci/run installs it"
+    return path
+
+
+def cloud_init_schema(user_data: str) -> tuple[bool, str]:
+    """Run ``cloud-init schema -c`` on a cloud-config; (accepted, output)."""
+    tool = _require("cloud-init")
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        handle.write(user_data)
+        path = handle.name
+    try:
+        result = subprocess.run([tool, "schema", "-c", path], capture_output=True, text=True,
+                                check=False, timeout=120)
+    finally:
+        Path(path).unlink()
+    output = result.stdout + result.stderr
+    return result.returncode == 0 and "Valid cloud-config" in output, output
+
+
+def shellcheck(script: str, severity: str = "error") -> tuple[bool, str]:
+    """Run shellcheck on a bash script; (no finding at ``severity`` or above, output)."""
+    tool = _require("shellcheck")
+    result = subprocess.run([tool, "-s", "bash", "-S", severity, "-"], input=script,
+                            capture_output=True, text=True, check=False, timeout=120)
+    return result.returncode == 0, result.stdout + result.stderr
+
+
+def scripts_in(user_data: str) -> dict[str, str]:
+    """Every shell script a cloud-config writes (by path)."""
+    document = yaml.safe_load(user_data)
+    return {
+        item["path"]: item["content"]
+        for item in document.get("write_files", [])
+        if str(item.get("content", "")).startswith("#!") and "bash" in item["content"].split("\n")[0]
+        or item["path"].endswith(".sh")
+    }
+
+
+def files_in(user_data: str) -> dict[str, str]:
+    """Every file a cloud-config writes (by path)."""
+    document = yaml.safe_load(user_data)
+    return {item["path"]: item["content"] for item in document.get("write_files", [])}
