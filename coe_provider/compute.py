@@ -179,18 +179,16 @@ def create_server(
 ) -> openstack.compute.Instance:
     """The Nova server, attached through its port, placed through its server group."""
     devices = _block_devices(spec, images, state_volume, retain_volumes)
-    image_args: dict[str, pulumi.Input[str]] = {}
-    if not spec.boot_volume_size:
-        image_args = (
-            {"image_id": spec.image} if is_uuid(spec.image) else {"image_name": spec.image}
-        )
-    flavor_args = {"flavor_id": spec.flavor} if is_uuid(spec.flavor) else {
-        "flavor_name": spec.flavor}
+    # A boot volume carries the image; otherwise Nova boots the image by ID or by name.
+    image = None if spec.boot_volume_size else spec.image
+    flavor_is_id, image_is_id = is_uuid(spec.flavor), image is not None and is_uuid(image)
     return openstack.compute.Instance(
         spec.name,
         name=spec.name,
-        **flavor_args,
-        **image_args,
+        flavor_id=spec.flavor if flavor_is_id else None,
+        flavor_name=None if flavor_is_id else spec.flavor,
+        image_id=image if image_is_id else None,
+        image_name=None if image_is_id else image,
         key_pair=spec.key_pair,
         availability_zone=spec.availability_zone,
         networks=[openstack.compute.InstanceNetworkArgs(port=port.id)],

@@ -41,7 +41,8 @@ def coe_settings_from_file(path: Path) -> dict[str, Any]:
     except YamlLoadError as exc:
         raise SpecError.single("", str(exc)) from None
     if not isinstance(document, Mapping):
-        raise SpecError.single("", f"{path}: must hold a YAML mapping (got {type(document).__name__})")
+        kind = type(document).__name__
+        raise SpecError.single("", f"{path}: must hold a YAML mapping (got {kind})")
     if "config" in document:
         block = document["config"]
         if not isinstance(block, Mapping):

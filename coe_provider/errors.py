@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pydantic import ValidationError
@@ -64,7 +65,7 @@ def issues_from_pydantic(error: ValidationError, prefix: str) -> list[SpecIssue]
     return issues
 
 
-def _rule_text(detail: dict) -> str:  # type: ignore[type-arg]
+def _rule_text(detail: Any) -> str:
     """Phrase a pydantic error as a rule, with the offending value where it helps."""
     kind = detail["type"]
     message = str(detail["msg"])

@@ -1,4 +1,4 @@
-"""The cluster's network: a managed network, subnet and router, or an existing network and subnet."""
+"""The cluster's network: managed (network, subnet, router) or an existing network and subnet."""
 
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ def existing_network(template: ClusterTemplate, parent: pulumi.Resource) -> Clus
             network_id=network.id, ip_version=4, opts=invoke
         )
     elif is_uuid(template.fixed_subnet):
-        subnet = openstack.networking.get_subnet_output(subnet_id=template.fixed_subnet, opts=invoke)
+        subnet = openstack.networking.get_subnet_output(
+            subnet_id=template.fixed_subnet, opts=invoke)
     else:
         subnet = openstack.networking.get_subnet_output(
             name=template.fixed_subnet, network_id=network.id, opts=invoke

@@ -64,42 +64,33 @@ def create_security_groups(
         for role in ROLES
     }
     remote_groups = {Source.MASTERS: groups["master"], Source.WORKERS: groups["worker"]}
+
+    def add(rule: SecurityRule, suffix: str, remote_group_id: pulumi.Input[str] | None = None,
+            remote_ip_prefix: pulumi.Input[str] | None = None, ethertype: str = "IPv4") -> None:
+        openstack.networking.SecGroupRule(
+            f"{cluster}-{rule.role}-{_port_label(rule)}-from-{suffix}",
+            direction="ingress",
+            ethertype=ethertype,
+            protocol=rule.protocol,
+            port_range_min=rule.port_min,
+            port_range_max=rule.port_max,
+            security_group_id=groups[rule.role].id,
+            description=rule.description,
+            remote_group_id=remote_group_id,
+            remote_ip_prefix=remote_ip_prefix,
+            opts=opts,
+        )
+
     for rule in rules:
         for source in rule.sources:
-            common = {
-                "direction": "ingress",
-                "ethertype": "IPv4",
-                "protocol": rule.protocol,
-                "port_range_min": rule.port_min,
-                "port_range_max": rule.port_max,
-                "security_group_id": groups[rule.role].id,
-                "description": rule.description,
-            }
-            base_name = f"{cluster}-{rule.role}-{_port_label(rule)}-from"
             if source in remote_groups:
-                openstack.networking.SecGroupRule(
-                    f"{base_name}-{source.value}",
-                    remote_group_id=remote_groups[source].id,
-                    opts=opts,
-                    **common,
-                )
-                continue
-            if source is Source.SUBNET:
-                openstack.networking.SecGroupRule(
-                    f"{base_name}-subnet", remote_ip_prefix=subnet_cidr, opts=opts, **common
-                )
-                continue
-            cidrs = (
-                template.api_allowed_cidrs
-                if source is Source.API_CLIENTS
-                else template.ssh_allowed_cidrs
-            )
-            for cidr in cidrs:
-                is_v6 = ":" in cidr
-                openstack.networking.SecGroupRule(
-                    f"{base_name}-{_cidr_label(cidr)}",
-                    remote_ip_prefix=cidr,
-                    opts=opts,
-                    **{**common, "ethertype": "IPv6" if is_v6 else "IPv4"},
-                )
+                add(rule, source.value, remote_group_id=remote_groups[source].id)
+            elif source is Source.SUBNET:
+                add(rule, "subnet", remote_ip_prefix=subnet_cidr)
+            else:
+                cidrs = (template.api_allowed_cidrs if source is Source.API_CLIENTS
+                         else template.ssh_allowed_cidrs)
+                for cidr in cidrs:
+                    add(rule, _cidr_label(cidr), remote_ip_prefix=cidr,
+                        ethertype="IPv6" if ":" in cidr else "IPv4")
     return SecurityGroups(by_role=groups)

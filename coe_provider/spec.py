@@ -1,4 +1,4 @@
-"""The user-facing cluster description: Magnum's ClusterTemplate (BayModel), cluster and node groups.
+"""The user-facing cluster description: Magnum's ClusterTemplate (BayModel), clusters, groups.
 
 Field names are snake_case in Python and camelCase in YAML and stack configuration. Unknown
 fields are errors. Rules that involve one field live on the model; rules across fields and the
@@ -126,7 +126,7 @@ class ClusterTemplate(SpecModel):
     """Give every node a floating IP from ``external_network``."""
 
     master_lb_floating_ip_enabled: bool | None = None
-    """Give the API load balancer a floating IP; defaults to true when an external network is set."""
+    """Give the API load balancer a floating IP; by default, when an external network is set."""
 
     api_allowed_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
     """Source CIDRs allowed to reach the COE API (listener ``allowed_cidrs`` and master rules)."""
@@ -252,7 +252,8 @@ class NodeGroupSpec(SpecModel):
     @field_validator("taints")
     @classmethod
     def _taints(cls, value: list[str]) -> list[str]:
-        pattern = re.compile(r"^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
+        pattern = re.compile(
+            r"^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
         for taint in value:
             if not pattern.match(taint):
                 raise rule(f"taints must look like key=value:NoSchedule (got {taint!r})")

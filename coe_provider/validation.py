@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from coe_provider.errors import SpecError, SpecIssue, issues_from_pydantic, join_path
@@ -262,7 +261,8 @@ def validate_labels(driver_cls: type[CoeCluster], name: str, spec: ClusterSpec) 
     """Check a spec built in Python against a driver class chosen in Python."""
     from coe_provider.registry import DriverInfo as _Info
 
-    return check_cluster(name, spec, name, driver=_Info(name=driver_cls.driver_name(), cls=driver_cls))
+    info = _Info(name=driver_cls.driver_name(), cls=driver_cls)
+    return check_cluster(name, spec, name, driver=info)
 
 
 __all__ = ["ResolvedCluster", "check_cluster", "parse_cluster_spec", "resolve_clusters", "rule"]

@@ -93,8 +93,9 @@ def test_bad_input_registers_nothing(case: str, settings: dict[str, Any], expect
     with pytest.raises(SpecError) as caught:
         run_root_program(settings)
     assert any(str(i).startswith(expected) for i in caught.value.issues)
-    from coe_provider.plan.recorder import RecordingMonitor
     from pulumi.runtime import settings as runtime_settings
+
+    from coe_provider.plan.recorder import RecordingMonitor
 
     monitor = runtime_settings.SETTINGS.monitor
     assert isinstance(monitor, RecordingMonitor)

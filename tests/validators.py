@@ -39,15 +39,16 @@ def shellcheck(script: str, severity: str = "error") -> tuple[bool, str]:
     return result.returncode == 0, result.stdout + result.stderr
 
 
+def is_shell_script(path: str, content: str) -> bool:
+    """A bash script by its shebang, or a shell library by its name."""
+    first_line = content.split("\n", 1)[0]
+    return (first_line.startswith("#!") and "bash" in first_line) or path.endswith(".sh")
+
+
 def scripts_in(user_data: str) -> dict[str, str]:
     """Every shell script a cloud-config writes (by path)."""
-    document = yaml.safe_load(user_data)
-    return {
-        item["path"]: item["content"]
-        for item in document.get("write_files", [])
-        if str(item.get("content", "")).startswith("#!") and "bash" in item["content"].split("\n")[0]
-        or item["path"].endswith(".sh")
-    }
+    return {path: content for path, content in files_in(user_data).items()
+            if is_shell_script(path, str(content))}
 
 
 def files_in(user_data: str) -> dict[str, str]:

@@ -87,7 +87,7 @@ class RecordingMonitor(MockMonitor):
         """The root stack's exports, in wire form."""
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type != STACK_TYPE:
             record = RecordedResource(
@@ -105,7 +105,7 @@ class RecordingMonitor(MockMonitor):
         finally:
             _current.urn = None
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         outputs = integral_numbers(json_format.MessageToDict(request.outputs))
         with self._lock:
             if request.urn in self.recorded:

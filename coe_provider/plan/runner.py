@@ -103,7 +103,7 @@ def run_function(
         # Under mocks the root stack finished before the program ran; register its exports
         # now, as the engine would once the program returns.
         root = pulumi_settings.get_root_resource()
-        if root is not None:
+        if isinstance(root, pulumi.ComponentResource):
             root.register_outputs(massage(getattr(root, "outputs", {}), []))
 
     try:

@@ -22,8 +22,13 @@ from coe_provider.contract import (
 )
 from coe_provider.network import external_network_id
 from coe_provider.openstack_auth import keystone_url, region_name
-from coe_provider.pki import KeyPair, certificate_authority, issue_certificate, private_key
-from coe_provider.pki import public_key_sha256
+from coe_provider.pki import (
+    KeyPair,
+    certificate_authority,
+    issue_certificate,
+    private_key,
+    public_key_sha256,
+)
 from coe_provider.spec import ClusterSpec
 
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
@@ -36,7 +41,7 @@ API_PORT = 6443
 PKI_DIR = "/etc/kubernetes/pki"
 """Where kubeadm expects the cluster's CA material."""
 
-CNI_RULES = {
+CNI_RULES: dict[str, list[tuple[str, int | None, int | None, str]]] = {
     "calico": [("tcp", 179, 179, "Calico BGP"), ("4", None, None, "Calico IP-in-IP")],
     "flannel": [("udp", 8472, 8472, "flannel VXLAN")],
 }

@@ -1,9 +1,9 @@
 """A cluster described in Python: build the spec models, instantiate the driver directly."""
 
 import pulumi
+from coe_provider_drivers.k8s_ubuntu import KubernetesUbuntuCluster
 
 from coe_provider import ClusterSpec, ClusterTemplate, NodeGroupSpec
-from coe_provider_drivers.k8s_ubuntu import KubernetesUbuntuCluster
 
 config = pulumi.Config()
 workers = config.get_int("workers") or 2
