@@ -74,6 +74,7 @@ class SpecModel(BaseModel):
         extra="forbid",
         validate_default=True,
         frozen=True,
+        use_attribute_docstrings=True,
     )
 
 

@@ -13,8 +13,10 @@ Determinism
     HMAC-SHA256 blocks keyed by the seed over (purpose, URN, block counter); the validity window of
     certificates starts at the ``clock`` handed to the constructor.
 
-    * RSA keys are built from primes found by Miller-Rabin over candidates (and witnesses) drawn
-      from that stream, e = 65537. Keys are cached per (URN, algorithm, size) in the instance.
+    * RSA keys are built from primes found by an incremental search from a random start drawn
+      from that stream: odd numbers sieved by the primes below 2**16, then Miller-Rabin with
+      witnesses from the stream; e = 65537. Generated keys are cached per (URN, algorithm, size)
+      in the instance.
     * ECDSA keys use a private scalar drawn uniformly from [1, n-1]; Ed25519 keys 32 seed bytes.
     * Certificate serial numbers (128 bits, as the provider draws them) and the check integer of
       OpenSSH private keys come from the stream as well.

@@ -21,7 +21,7 @@ MINIMUM_MINOR = 31
 class KubernetesLabels(BaseModel):
     """Labels of the k8s_ubuntu driver (Magnum's label names where Magnum had one)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     kube_tag: str = "v1.31.2"
     """Kubernetes version, ``vMAJOR.MINOR.PATCH``."""
