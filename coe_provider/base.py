@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pulumi
+import pulumi_openstack as openstack
 from pydantic import BaseModel
 
+from coe_provider.bastion import Bastion, create_bastion
 from coe_provider.bootstrap import ProxySettings, render_cloud_config
+from coe_provider.bootstrap.cloudconfig import render_bastion_cloud_config
 from coe_provider.compute import (
     ImageResolver,
+    ReplacementPolicy,
     ServerSpec,
     create_floating_ip,
     create_port,
@@ -38,6 +42,7 @@ from coe_provider.contract import (
     BootstrapPayload,
     DriverProvides,
     NodeContext,
+    RemovalStep,
     SecurityRule,
     Source,
 )
@@ -45,7 +50,9 @@ from coe_provider.errors import SpecError
 from coe_provider.loadbalancer import create_api_load_balancer
 from coe_provider.naming import live_indices, node_name
 from coe_provider.network import cluster_network
+from coe_provider.pki import ssh_key
 from coe_provider.registry import DriverInfo, driver_directory
+from coe_provider.scaling import SSH_USER, SshPath, create_removal_command
 from coe_provider.security import create_security_groups
 from coe_provider.spec import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
 from coe_provider.validation import ResolvedCluster, check_cluster, parse_cluster_spec
@@ -90,6 +97,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     @abc.abstractmethod
     def bootstrap(self, node: NodeContext) -> BootstrapPayload:
         """The payload that turns a booted server of ``node.role`` into a cluster member."""
+
+    @abc.abstractmethod
+    def removal_step(self, node: NodeContext) -> RemovalStep:
+        """The scale manager: how ``node`` leaves the COE (drain, leave etcd or Raft) before
+        its server is deleted. Used when the cluster sets ``drainOnDelete``."""
 
     @abc.abstractmethod
     def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
@@ -202,8 +214,19 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         self.security_groups = create_security_groups(
             self.cluster_name, template, self.network.cidr,
             self._base_rules() + self.security_rules(), self,
+            with_bastion=bool(template.bastion),
         )
         """Security group per role."""
+        self.ssh_key = ssh_key(f"{self.cluster_name}-ssh", self)
+        """The cluster's own SSH key: authorised for the ``coe`` user on every node."""
+        self.bastion: Bastion | None = create_bastion(
+            self.cluster_name, template, self.network, self.security_groups.ids("bastion")[0],
+            render_bastion_cloud_config(self.ssh_key.public_key_openssh), self,
+        ) if template.bastion else None
+        """The bastion, when the template asks for one."""
+        self._ssh_path = SshPath(
+            private_key=pulumi.Output.secret(self.ssh_key.private_key_openssh),
+            bastion_host=self.bastion.address if self.bastion else None)
         self._images = ImageResolver(self)
         master_indices = live_indices(self.spec.master_count)
         master_names = [node_name(self.cluster_name, MASTER_GROUP, i) for i in master_indices]
@@ -213,6 +236,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             for n in master_names
         ]
         master_addresses = [port_address(port) for port in master_ports]
+        self.master_addresses_by_index: list[pulumi.Output[str]] = master_addresses
+        """Fixed IP of each master, in index order."""
         self.master_floating_addresses: list[pulumi.Output[str]] = [
             create_floating_ip(n, template.external_network, port, self)
             for n, port in zip(master_names, master_ports, strict=True)
@@ -222,11 +247,15 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         self.prepare()
         master_group = create_server_group(
             f"{self.cluster_name}-{MASTER_GROUP}", SERVER_GROUP_POLICY, self)
+        self._first_master: openstack.compute.Instance | None = None
         for position, (index, port, address) in enumerate(
                 zip(master_indices, master_ports, master_addresses, strict=True)):
+            floating = (self.master_floating_addresses[position]
+                        if self.master_floating_addresses else None)
             self._build_node(
                 role="master", group=MASTER_GROUP, index=index, port=port, address=address,
                 first_master=position == 0, server_group_id=master_group, node_group=None,
+                floating=floating,
             )
         self.master_addresses: pulumi.Output[list[str]] = pulumi.Output.all(*master_addresses)
         """Fixed IPs of the masters, by index."""
@@ -240,8 +269,9 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """The orchestration engine."""
         self.coe_version_string: str = self.coe_version(self.labels)
         """The COE version the labels select."""
-        self.extensions: dict[str, pulumi.Input[Any]] = self.extension_outputs()
-        """The driver's extension outputs."""
+        self.extensions: dict[str, pulumi.Input[Any]] = {
+            **self.extension_outputs(), **self._access_outputs()}
+        """The driver's extension outputs, and the SSH access outputs."""
         self.register_outputs({
             "apiAddress": self.api_address,
             "masterAddresses": self.master_addresses,
@@ -252,17 +282,33 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             **self.extensions,
         })
 
+    def _access_outputs(self) -> dict[str, pulumi.Input[Any]]:
+        """The cluster's SSH private key (a secret) and the bastion's address."""
+        outputs: dict[str, pulumi.Input[Any]] = {
+            "sshPrivateKey": pulumi.Output.secret(self.ssh_key.private_key_openssh),
+            "sshUser": SSH_USER,
+        }
+        if self.bastion is not None:
+            outputs["bastionAddress"] = self.bastion.address
+        return outputs
+
     def _base_rules(self) -> list[SecurityRule]:
-        """Rules every COE shares: ping inside the cluster, SSH from the explicit CIDR list."""
+        """Rules every COE shares: ping inside the cluster; SSH from the bastion if there is
+        one, else from the explicit CIDR list."""
         rules = [
             SecurityRule(role, "icmp", None, None, CLUSTER_SOURCES, "ping inside the cluster")
             for role in ("master", "worker")
         ]
-        if self.spec.template.ssh_allowed_cidrs:
+        template = self.spec.template
+        ssh_source = Source.BASTION if template.bastion else Source.SSH_CLIENTS
+        if template.bastion or template.ssh_allowed_cidrs:
             rules += [
-                SecurityRule(role, "tcp", 22, 22, (Source.SSH_CLIENTS,), "SSH from operators")
+                SecurityRule(role, "tcp", 22, 22, (ssh_source,), "SSH from operators")
                 for role in ("master", "worker")
             ]
+        if template.bastion:
+            rules.append(SecurityRule("bastion", "tcp", 22, 22, (Source.SSH_CLIENTS,),
+                                      "SSH to the bastion"))
         return rules
 
     def _build_endpoint(self, master_names: list[str],
@@ -308,21 +354,23 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
 
     def _build_node(self, role: Role, group: str, index: int, port: Any,
                     address: pulumi.Output[str], first_master: bool,
-                    server_group_id: pulumi.Output[str],
-                    node_group: NodeGroupSpec | None) -> None:
-        """One server with its state volume; worker floating IPs hang off the port."""
+                    server_group_id: pulumi.Output[str], node_group: NodeGroupSpec | None,
+                    floating: pulumi.Output[str] | None) -> None:
+        """One server with its state volume and, with drainOnDelete, its removal command."""
         template = self.spec.template
         name = node_name(self.cluster_name, group, index)
         zone = node_group.availability_zone if node_group else None
+        retain = self.spec.retain_volumes_on_delete
         state_volume = None
         if role == "master" and template.etcd_volume_size:
             state_volume = create_state_volume(
                 f"{name}-etcd", template.etcd_volume_size, template.volume_type, zone,
-                retain=False, parent=self)
+                retain=retain, parent=self)
         node = self._node_context(role, group, index, address, first_master,
                                   state_volume.id if state_volume else None, node_group)
         user_data = render_cloud_config(node, self.bootstrap(node), self.api_internal_host,
-                                        self.api_port, self.proxy)
+                                        self.api_port, self.proxy,
+                                        self.ssh_key.public_key_openssh)
         flavor = self.spec.master_flavor if role == "master" else (
             (node_group.flavor if node_group else None) or template.flavor)
         server = ServerSpec(
@@ -334,10 +382,35 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             boot_volume_size=template.boot_volume_size,
             data_volume_size=template.docker_volume_size, volume_type=template.volume_type,
         )
-        create_server(server, port, user_data, server_group_id, self._images, state_volume,
-                      retain_volumes=False, depends_on=self.network.ready, parent=self)
+        replace = index in (node_group.replace if node_group else self.spec.master_replace)
+        instance = create_server(
+            server, port, user_data, server_group_id, self._images, state_volume,
+            retain_volumes=retain, depends_on=self.network.ready, parent=self,
+            policy=ReplacementPolicy.RECREATE if replace else ReplacementPolicy.KEEP)
+        if first_master:
+            self._first_master = instance
         if role == "worker" and template.floating_ip_enabled and template.external_network:
-            create_floating_ip(name, template.external_network, port, self)
+            floating = create_floating_ip(name, template.external_network, port, self)
+        if self.spec.drain_on_delete:
+            self._removal_command(node, instance, address, floating)
+
+    def _removal_command(self, node: NodeContext, instance: openstack.compute.Instance,
+                         address: pulumi.Output[str], floating: pulumi.Output[str] | None) -> None:
+        """Wire the driver's removal step so it runs before the node's server is deleted."""
+        step = self.removal_step(node)
+        depends_on: list[pulumi.Resource] = [instance]
+        if self.bastion is not None:
+            depends_on.append(self.bastion.server)
+        if step.run_on == "first_master":
+            assert self._first_master is not None
+            if self._first_master is not instance:
+                depends_on.append(self._first_master)
+            target = (self.master_addresses_by_index[0] if self.bastion
+                      else self.master_floating_addresses[0])
+        else:
+            target = address if self.bastion or floating is None else floating
+        create_removal_command(node.name, step, self.spec.drain_timeout, target,
+                               self._ssh_path, depends_on, self)
 
     def _build_node_group(self, group: NodeGroupSpec) -> pulumi.Output[list[str]]:
         server_group = create_server_group(
@@ -349,7 +422,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
                                self.cluster_name, self)
             address = port_address(port)
             self._build_node("worker", group.name, index, port, address, False,
-                             server_group, group)
+                             server_group, group, None)
             addresses.append(address)
         return pulumi.Output.all(*addresses)
 

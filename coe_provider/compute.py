@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 import pulumi
 import pulumi_openstack as openstack
@@ -45,6 +46,38 @@ class ServerSpec:
 
     volume_type: str | None
     """Cinder volume type for the boot and data volumes."""
+
+
+NODE_PINNED_INPUTS = ("imageName", "imageId", "flavorName", "flavorId", "userData",
+                      "blockDevices", "keyPair")
+"""Inputs an existing node keeps from when it was built: changing the group's image, flavor or
+bootstrap must not rebuild or resize every node at once."""
+
+
+class ReplacementPolicy(Enum):
+    """What a change to a node's pinned inputs does to an existing node."""
+
+    KEEP = "keep"
+    """The node keeps the values it was built with; only new nodes get the new ones."""
+
+    RECREATE = "recreate"
+    """The node is recreated with the current values (it is listed in ``replace``)."""
+
+
+def server_options(policy: ReplacementPolicy, depends_on: Sequence[pulumi.Resource],
+                   parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """Resource options of a node's server under ``policy``.
+
+    Servers are always deleted before their replacement is created: the port, the state
+    volume and the node's name can belong to one server at a time.
+    """
+    if policy is ReplacementPolicy.KEEP:
+        return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),
+                                      delete_before_replace=True,
+                                      ignore_changes=list(NODE_PINNED_INPUTS))
+    return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),
+                                  delete_before_replace=True,
+                                  replace_on_changes=list(NODE_PINNED_INPUTS))
 
 
 class ImageResolver:
@@ -176,6 +209,7 @@ def create_server(
     retain_volumes: bool,
     depends_on: Sequence[pulumi.Resource],
     parent: pulumi.Resource,
+    policy: ReplacementPolicy = ReplacementPolicy.KEEP,
 ) -> openstack.compute.Instance:
     """The Nova server, attached through its port, placed through its server group."""
     devices = _block_devices(spec, images, state_volume, retain_volumes)
@@ -196,7 +230,7 @@ def create_server(
         user_data=user_data,
         metadata=spec.metadata,
         scheduler_hints=[openstack.compute.InstanceSchedulerHintArgs(group=server_group_id)],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        opts=server_options(policy, depends_on, parent),
     )
 
 

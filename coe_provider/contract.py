@@ -47,6 +47,9 @@ class Source(Enum):
     SSH_CLIENTS = "ssh"
     """The template's ``sshAllowedCidrs``."""
 
+    BASTION = "bastion"
+    """The bastion's security group (remote group)."""
+
 
 CLUSTER_SOURCES: tuple[Source, ...] = (Source.MASTERS, Source.WORKERS)
 """Both roles: intra-cluster traffic, always by remote group, never by CIDR."""
@@ -56,7 +59,7 @@ CLUSTER_SOURCES: tuple[Source, ...] = (Source.MASTERS, Source.WORKERS)
 class SecurityRule:
     """One ingress rule on the security group of ``role``."""
 
-    role: Role
+    role: Literal["master", "worker", "bastion"]
     """The role whose security group gets the rule."""
 
     protocol: str
@@ -142,3 +145,23 @@ class BootstrapPayload:
 
     packages: list[str] = field(default_factory=list)
     """Distribution packages cloud-init installs before the script runs."""
+
+    ssh_host_keys: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """The node's SSH host keys as cloud-init's ``ssh_keys`` takes them (``ed25519_private``,
+    ``ed25519_public``, ...): preset so that peers can pin them instead of trusting the first
+    connection. Empty keeps the keys the image generates."""
+
+
+@dataclass(frozen=True)
+class RemovalStep:
+    """How the driver's scale manager takes one node out of the COE before its server goes.
+
+    The script runs over SSH as the cluster's ``coe`` user (with passwordless sudo) when the
+    node's removal command is deleted, which the engine orders before the server's deletion.
+    """
+
+    run_on: Literal["first_master", "self"]
+    """Where the script runs: on the first master, or on the departing node itself."""
+
+    script: str
+    """A bash script; ``$NODE`` is the departing node's name, ``$TIMEOUT`` the drain budget."""

@@ -109,3 +109,14 @@ def public_key_sha256(cert_pem: str) -> str:
     spki = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return "sha256:" + hashlib.sha256(spki).hexdigest()
+
+
+def ssh_key(name: str, parent: pulumi.Resource) -> tls.PrivateKey:
+    """An Ed25519 SSH key pair kept in state; the private half is a secret."""
+    return tls.PrivateKey(
+        name, algorithm="ED25519",
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            additional_secret_outputs=["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"],
+        ),
+    )

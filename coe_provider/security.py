@@ -17,17 +17,17 @@ from coe_provider.contract import SecurityRule, Source
 from coe_provider.spec import ClusterTemplate, Role
 
 ROLES: tuple[Role, ...] = ("master", "worker")
-"""Every role gets its own security group."""
+"""Every node role gets its own security group (the bastion too, when there is one)."""
 
 
 @dataclass(frozen=True)
 class SecurityGroups:
     """The security group of each role."""
 
-    by_role: dict[Role, openstack.networking.SecGroup]
-    """Security group per role."""
+    by_role: dict[str, openstack.networking.SecGroup]
+    """Security group per role (``master``, ``worker``, and ``bastion`` when present)."""
 
-    def ids(self, role: Role) -> list[pulumi.Output[str]]:
+    def ids(self, role: str) -> list[pulumi.Output[str]]:
         """IDs to put on a port of ``role``."""
         return [self.by_role[role].id]
 
@@ -50,20 +50,24 @@ def create_security_groups(
     subnet_cidr: pulumi.Input[str],
     rules: Sequence[SecurityRule],
     parent: pulumi.Resource,
+    with_bastion: bool = False,
 ) -> SecurityGroups:
     """One security group per role, then one rule per (rule, source, CIDR)."""
     opts = pulumi.ResourceOptions(parent=parent)
-    groups: dict[Role, openstack.networking.SecGroup] = {
+    roles: tuple[str, ...] = (*ROLES, "bastion") if with_bastion else ROLES
+    groups: dict[str, openstack.networking.SecGroup] = {
         role: openstack.networking.SecGroup(
             f"{cluster}-{role}",
             name=f"{cluster}-{role}",
-            description=f"coe cluster {cluster}: {role} nodes",
+            description=f"coe cluster {cluster}: {role}",
             tags=[f"coe-cluster={cluster}"],
             opts=opts,
         )
-        for role in ROLES
+        for role in roles
     }
     remote_groups = {Source.MASTERS: groups["master"], Source.WORKERS: groups["worker"]}
+    if with_bastion:
+        remote_groups[Source.BASTION] = groups["bastion"]
 
     def add(rule: SecurityRule, suffix: str, remote_group_id: pulumi.Input[str] | None = None,
             remote_ip_prefix: pulumi.Input[str] | None = None, ethertype: str = "IPv4") -> None:

@@ -78,6 +78,16 @@ class SpecModel(BaseModel):
     )
 
 
+class BastionSpec(SpecModel):
+    """A jump host: one server with a floating IP; SSH to nodes only from it."""
+
+    flavor: str | None = None
+    """Flavor of the bastion; the template's worker flavor when unset."""
+
+    image: str | None = None
+    """Image of the bastion; the template's image when unset."""
+
+
 class ClusterTemplate(SpecModel):
     """Magnum's ClusterTemplate (BayModel): what clusters built from it have in common."""
 
@@ -134,6 +144,9 @@ class ClusterTemplate(SpecModel):
 
     ssh_allowed_cidrs: list[str] = Field(default_factory=list)
     """Source CIDRs allowed to reach SSH on the nodes; empty closes SSH from outside."""
+
+    bastion: bool | BastionSpec = False
+    """A bastion host (``true``, or its flavor and image): the SSH path to the nodes."""
 
     http_proxy: str | None = None
     """HTTP proxy handed to the bootstrap (package installs, container pulls)."""
@@ -232,6 +245,10 @@ class NodeGroupSpec(SpecModel):
     remove: list[int] = Field(default_factory=list)
     """Node indices retired from the group (Magnum's ``nodes_to_remove``); never reused."""
 
+    replace: list[int] = Field(default_factory=list)
+    """Live node indices to recreate with the group's current image, flavor and bootstrap;
+    other nodes keep what they were built with."""
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -240,9 +257,9 @@ class NodeGroupSpec(SpecModel):
             raise rule(f"node group name {MASTER_GROUP!r} is reserved for the masters")
         return value
 
-    @field_validator("remove")
+    @field_validator("remove", "replace")
     @classmethod
-    def _remove(cls, value: list[int]) -> list[int]:
+    def _indices(cls, value: list[int]) -> list[int]:
         for index in value:
             if index < 0:
                 raise rule(f"node indices must be >= 0 (got {index})")
@@ -284,6 +301,29 @@ class ClusterSpec(SpecModel):
 
     labels: dict[str, Any] = Field(default_factory=dict)
     """Labels that override the template's."""
+
+    master_replace: list[int] = Field(default_factory=list)
+    """Master indices to recreate with current values (never 0: it initialised the cluster)."""
+
+    drain_on_delete: bool = False
+    """Drain a node through the COE (and leave etcd/Raft) before its server is deleted; needs
+    an SSH path from where ``pulumi up`` runs: a bastion, or master floating IPs."""
+
+    drain_timeout: int = Field(default=600, ge=30, le=86400)
+    """Seconds a drain may take before the removal goes on regardless."""
+
+    retain_volumes_on_delete: bool = False
+    """Keep etcd and container-storage volumes when servers or the stack are deleted."""
+
+    @field_validator("master_replace")
+    @classmethod
+    def _master_replace(cls, value: list[int]) -> list[int]:
+        if 0 in value:
+            raise rule("master 0 initialised the cluster and is never replaced; replace "
+                       "other masters, or build a new cluster")
+        if len(set(value)) != len(value) or any(index < 0 for index in value):
+            raise rule(f"master indices must be unique and >= 0 (got {value})")
+        return value
 
     @field_validator("master_count")
     @classmethod

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from coe_provider.errors import SpecError, SpecIssue, issues_from_pydantic, join_path
-from coe_provider.naming import highest_index, node_name
+from coe_provider.naming import highest_index, live_indices, node_name
 from coe_provider.registry import DriverInfo, DriverNotFound, find_driver, get_driver
 from coe_provider.spec import MAX_NODES, ClusterSpec, check_dns_label, rule
 from coe_provider.yamlload import YamlLoadError, load_yaml_file
@@ -129,6 +129,7 @@ def cross_field_issues(name: str, spec: ClusterSpec, path: str) -> list[SpecIssu
             join_path(template_path, "externalNetwork"),
             "required when masterLbFloatingIpEnabled is true (the floating IP pool)",
         ))
+    issues += _scaling_issues(spec, path)
     seen: dict[str, int] = {}
     total = spec.master_count
     for position, group in enumerate(spec.node_groups):
@@ -167,6 +168,39 @@ def cross_field_issues(name: str, spec: ClusterSpec, path: str) -> list[SpecIssu
                 join_path(template_path, "subnetCidr"),
                 f"too small for {total} nodes ({template.subnet_cidr} leaves {max(usable, 0)} "
                 "addresses); choose a larger prefix"))
+    return issues
+
+
+def _scaling_issues(spec: ClusterSpec, path: str) -> list[SpecIssue]:
+    """Replacement lists name live nodes; drains and bastions need an SSH path."""
+    issues: list[SpecIssue] = []
+    template = spec.template
+    template_path = join_path(path, "template")
+    stray = sorted(set(spec.master_replace) - set(live_indices(spec.master_count)))
+    if stray:
+        issues.append(SpecIssue(join_path(path, "masterReplace"),
+                                f"names masters that do not exist: {stray}"))
+    for position, group in enumerate(spec.node_groups):
+        live = set(live_indices(group.count, group.remove))
+        stray = sorted(set(group.replace) - live)
+        if stray:
+            issues.append(SpecIssue(
+                join_path(path, "nodeGroups", position, "replace"),
+                f"names nodes that are not live in group {group.name!r}: {stray} "
+                f"(live: {sorted(live)})"))
+    if template.bastion and not template.ssh_allowed_cidrs:
+        issues.append(SpecIssue(
+            join_path(template_path, "sshAllowedCidrs"),
+            "required with a bastion: the CIDRs SSH to the bastion may come from"))
+    if template.bastion and not template.external_network:
+        issues.append(SpecIssue(join_path(template_path, "externalNetwork"),
+                                "required with a bastion (its floating IP pool)"))
+    masters_reachable = template.floating_ip_enabled and bool(template.ssh_allowed_cidrs)
+    if spec.drain_on_delete and not (template.bastion or masters_reachable):
+        issues.append(SpecIssue(
+            join_path(path, "drainOnDelete"),
+            "needs an SSH path from where pulumi up runs to the masters: set template.bastion, "
+            "or template.floatingIpEnabled with template.sshAllowedCidrs"))
     return issues
 
 

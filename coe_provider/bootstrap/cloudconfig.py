@@ -68,6 +68,24 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _LiteralDumper.add_representer(str, _represent_str)
 
 
+def admin_users(public_key: str) -> list[Any]:
+    """The image's default user plus ``coe``, which logs in with the cluster's key only."""
+    return ["default", {
+        "name": "coe",
+        "gecos": "coe-provider scale manager",
+        "shell": "/bin/bash",
+        "sudo": "ALL=(ALL) NOPASSWD:ALL",
+        "lock_passwd": True,
+        "ssh_authorized_keys": [public_key.strip()],
+    }]
+
+
+def render_bastion_cloud_config(admin_key: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The bastion only needs the ``coe`` user; it runs nothing of the cluster's."""
+    return pulumi.Output.from_input(admin_key).apply(lambda key: "#cloud-config\n" + yaml.dump(
+        {"users": admin_users(key)}, Dumper=_LiteralDumper, sort_keys=False, width=1000))
+
+
 def check_user_data_size(name: str, user_data: str) -> str:
     """Fail at plan time, not at the cloud, when Nova would refuse the payload."""
     encoded = len(base64.b64encode(user_data.encode()))
@@ -85,8 +103,13 @@ def render_cloud_config(
     api_host: pulumi.Input[str],
     api_port: int,
     proxy: ProxySettings,
+    admin_key: pulumi.Input[str],
 ) -> pulumi.Output[str]:
-    """The node's complete cloud-config, a secret because it carries cluster credentials."""
+    """The node's complete cloud-config, a secret because it carries cluster credentials.
+
+    ``admin_key`` is the cluster's SSH public key, authorised for the ``coe`` user that the
+    scale manager's removal commands log in as.
+    """
     node_environment: dict[str, pulumi.Input[str]] = {
         "COE_CLUSTER": node.cluster,
         "COE_ROLE": node.role,
@@ -106,7 +129,7 @@ def render_cloud_config(
     file_contents = [item.content for item in payload.files]
 
     def build(resolved: list[Any]) -> str:
-        node_env, driver_env, contents = resolved
+        node_env, driver_env, contents, key, host_keys = resolved
         write_files = [
             {"path": COMMON_LIBRARY_PATH, "permissions": "0644", "content": common_library()},
             {"path": "/etc/coe/node.env", "permissions": "0600", "content": env_file(node_env)},
@@ -122,8 +145,12 @@ def render_cloud_config(
         document: dict[str, Any] = {
             "hostname": node.name,
             "preserve_hostname": False,
+            "users": admin_users(key),
             "write_files": write_files,
         }
+        if host_keys:
+            # Preset host keys replace the generated ones, so peers can pin them.
+            document["ssh_keys"] = dict(host_keys)
         if payload.packages:
             document["package_update"] = True
             document["packages"] = list(payload.packages)
@@ -138,5 +165,7 @@ def render_cloud_config(
         pulumi.Output.all(**node_environment),
         pulumi.Output.all(**payload.environment),
         pulumi.Output.all(*file_contents),
+        admin_key,
+        pulumi.Output.all(**payload.ssh_host_keys),
     ).apply(build)
     return pulumi.Output.secret(rendered)

@@ -17,6 +17,7 @@ from coe_provider.contract import (
     BootstrapPayload,
     DriverProvides,
     NodeContext,
+    RemovalStep,
     SecurityRule,
     Source,
 )
@@ -46,6 +47,11 @@ CNI_RULES: dict[str, list[tuple[str, int | None, int | None, str]]] = {
     "flannel": [("udp", 8472, 8472, "flannel VXLAN")],
 }
 """Ports each pod network needs between nodes."""
+
+
+def _template(name: str) -> str:
+    """A file of this driver's templates/ directory."""
+    return files(__package__).joinpath("templates", name).read_text()
 
 
 class KubernetesUbuntuCluster(CoeCluster):
@@ -200,9 +206,16 @@ class KubernetesUbuntuCluster(CoeCluster):
             "CLOUD_PROVIDER_ENABLED": "true" if labels.cloud_provider_enabled else "false",
             "CLOUD_PROVIDER_VERSION": labels.cloud_provider_tag,
         }
-        script = files(__package__).joinpath("templates/bootstrap.sh").read_text()
+        script = _template("bootstrap.sh")
         return BootstrapPayload(script=script, environment=environment, files=files_,
                                 packages=["curl", "ca-certificates", "gpg", "apt-transport-https"])
+
+    def removal_step(self, node: NodeContext) -> RemovalStep:
+        """Workers are drained and deleted from the first master; a master drains itself and
+        leaves etcd with ``kubeadm reset``."""
+        if node.role == "master":
+            return RemovalStep("self", _template("remove-master.sh"))
+        return RemovalStep("first_master", _template("remove-worker.sh"))
 
     def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
         kubeconfig = pulumi.Output.all(
