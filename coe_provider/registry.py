@@ -68,36 +68,41 @@ def driver_directory(cls: type) -> str:
 
 
 @functools.cache
+def _load(name: str) -> DriverInfo:
+    """Import one driver; a broken driver fails here, naming itself, without hiding others."""
+    (entry,) = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == name]
+    cls = entry.load()
+    directory = driver_directory(cls)
+    if directory != entry.name:
+        raise RuntimeError(
+            f"driver entry point {entry.name!r} must live in a directory of the same name "
+            f"(its class {cls.__qualname__} is in {directory!r})"
+        )
+    return DriverInfo(name=entry.name, cls=cls)
+
+
+def driver_names() -> list[str]:
+    """Names of every declared driver, without importing any."""
+    return sorted({entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)})
+
+
 def registered_drivers() -> dict[str, DriverInfo]:
-    """Every driver declared in the entry-point group, keyed by name."""
-    found: dict[str, DriverInfo] = {}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        cls = entry.load()
-        directory = driver_directory(cls)
-        if directory != entry.name:
-            raise RuntimeError(
-                f"driver entry point {entry.name!r} must live in a directory of the same name "
-                f"(its class {cls.__qualname__} is in {directory!r})"
-            )
-        found[entry.name] = DriverInfo(name=entry.name, cls=cls)
-    return dict(sorted(found.items()))
+    """Every driver declared in the entry-point group, imported, keyed by name."""
+    return {name: _load(name) for name in driver_names()}
 
 
 def _available() -> str:
-    drivers = registered_drivers()
-    if not drivers:
+    names = driver_names()
+    if not names:
         return "no drivers are installed"
-    return "available: " + ", ".join(
-        f"{info.name} (coe={info.coe}, os={info.os})" for info in drivers.values()
-    )
+    return "available: " + ", ".join(names)
 
 
 def get_driver(name: str) -> DriverInfo:
-    """The driver registered under ``name``."""
-    drivers = registered_drivers()
-    if name not in drivers:
+    """The driver registered under ``name`` (only that driver is imported)."""
+    if name not in driver_names():
         raise DriverNotFound(f"unknown driver {name!r}; {_available()}")
-    return drivers[name]
+    return _load(name)
 
 
 def find_driver(coe: str, os: str | None = None, server_type: str = "vm") -> DriverInfo:

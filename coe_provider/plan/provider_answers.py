@@ -104,6 +104,10 @@ _WRITE_ONLY_INPUTS = frozenset({"privateKeyPemWo", "caPrivateKeyPemWo"})
 # ---------------------------------------------------------------------------------------------
 
 
+_GENERATED_KEYS: dict[tuple[bytes, str, str, str], Any] = {}
+"""Keys derived so far in this process, by (seed, URN, algorithm, size or curve)."""
+
+
 class DeterministicStream:
     """An endless byte stream: HMAC-SHA256(seed, purpose || urn || counter), block after block.
 
@@ -1008,7 +1012,6 @@ class ProviderAnswers:
             clock = clock.replace(tzinfo=datetime.UTC)
         self._seed = seed.encode()
         self._clock = clock.astimezone(datetime.UTC).replace(microsecond=0)
-        self._generated: dict[tuple[str, str, str], SigningKey] = {}
         self._parsed: dict[str, SigningKey] = {}
         self._handlers: dict[str, _Handler] = {
             PRIVATE_KEY: self._private_key,
@@ -1052,12 +1055,16 @@ class ProviderAnswers:
         return DeterministicStream(self._seed, purpose, urn)
 
     def generate_key(self, urn: str, algorithm: str, rsa_bits: int, curve: str) -> SigningKey:
-        """The key a PrivateKey resource at ``urn`` gets; generated once per instance."""
+        """The key a PrivateKey resource at ``urn`` gets; generated once per process.
+
+        The key is a pure function of (seed, URN, algorithm), so plans run in one process
+        (tests, property tests, benchmarks) share it instead of searching for primes again.
+        """
         parameter = {"RSA": str(rsa_bits), "ECDSA": curve, "ED25519": ""}.get(algorithm)
         if parameter is None:
             raise ValueError(f"algorithm must be RSA, ECDSA or ED25519, got {algorithm!r}")
-        cache_key = (urn, algorithm, parameter)
-        key = self._generated.get(cache_key)
+        cache_key = (self._seed, urn, algorithm, parameter)
+        key = _GENERATED_KEYS.get(cache_key)
         if key is None:
             stream = self.stream(f"tls/private-key/{algorithm}/{parameter}", urn)
             if algorithm == "RSA":
@@ -1066,7 +1073,7 @@ class ProviderAnswers:
                 key = derive_ecdsa_key(curve, stream)
             else:
                 key = derive_ed25519_key(stream)
-            self._generated[cache_key] = key
+            _GENERATED_KEYS[cache_key] = key
         return key
 
     def _load_key(self, pem: str) -> SigningKey:
