@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from coe_provider.plan.exposure import exposures
 from coe_provider.plan.graph import PlanResource, critical_path, resources_per_worker, worker_nodes
 from coe_provider.plan.runner import ProgramRun
 from coe_provider.plan.secrets import redact
+from coe_provider.plan.state import carry_forward
 
 PLAN_FORMAT = 1
 """Version of the plan JSON layout."""
@@ -46,14 +48,20 @@ class Plan:
         return json.dumps(self.as_json(), indent=2, sort_keys=True) + "\n"
 
 
-def build_plan(run: ProgramRun) -> Plan:
-    """Redact secrets and compute the summary of one program run."""
+def build_plan(run: ProgramRun, stored: Mapping[str, Mapping[str, Any]] | None = None) -> Plan:
+    """Redact secrets and compute the summary of one program run.
+
+    ``stored`` (URN -> inputs of a previous plan or state) makes ignored inputs keep their
+    stored values, as the engine would (see :mod:`coe_provider.plan.state`).
+    """
     resources = [
         PlanResource(urn=r.urn, type=r.type, name=r.name, parent=r.parent, custom=r.custom,
                      inputs=redact(r.inputs), dependencies=list(r.dependencies),
                      options=dict(r.options))
         for r in run.resources
     ]
+    if stored:
+        resources = carry_forward(resources, stored)
     length, chain = critical_path(resources)
     custom = [r for r in resources if r.custom]
     summary = {
