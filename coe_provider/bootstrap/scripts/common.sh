@@ -254,3 +254,56 @@ coe_wait_tcp() {
     done
     coe_log "${host}:${port} is reachable"
 }
+
+# coe_die MSG...: log MSG as an error and end the bootstrap with status 1.
+coe_die() {
+    coe_log "ERROR: $*"
+    exit 1
+}
+
+# coe_load_env: source /etc/coe/node.env and /etc/coe/driver.env (COE_ENV_DIR overrides the
+# directory); their variables become globals of the calling script.
+coe_load_env() {
+    local dir="${COE_ENV_DIR:-/etc/coe}"
+    # shellcheck source=/dev/null
+    source "${dir}/node.env"
+    # shellcheck source=/dev/null
+    source "${dir}/driver.env"
+}
+
+# coe_trap_errors: log the failing function, line and command of any unhandled error.
+coe_trap_errors() {
+    trap 'coe_log "bootstrap FAILED (exit $?) in ${FUNCNAME[0]:-main}, line ${LINENO}: ${BASH_COMMAND}"' ERR
+}
+
+# coe_extend_no_proxy ENTRY...: when a proxy is set, append each non-empty ENTRY that is not
+# listed yet to NO_PROXY, so that traffic to those hosts and networks bypasses the proxy.
+coe_extend_no_proxy() {
+    local entry
+    _coe_proxy_set || return 0
+    for entry in "$@"; do
+        [[ -n "${entry}" ]] || continue
+        case ",${NO_PROXY:-}," in
+        *",${entry},"*) ;;
+        *) NO_PROXY="${NO_PROXY:+${NO_PROXY},}${entry}" ;;
+        esac
+    done
+}
+
+# coe_log_start DETAIL...: log the start of this node's bootstrap (name, role, cluster), the
+# driver's DETAIL and whether a proxy is set (never its value).
+coe_log_start() {
+    local proxy="unset"
+    if [[ -n "${HTTP_PROXY:-}${HTTPS_PROXY:-}" ]]; then
+        proxy="set"
+    fi
+    coe_log "bootstrap of ${COE_NODE_NAME:-?} (${COE_ROLE:-?}, cluster ${COE_CLUSTER:-?})" \
+        "starting; $*; proxy ${proxy}"
+}
+
+# coe_mark_done: record and log a finished bootstrap (/var/lib/coe/bootstrap-done).
+coe_mark_done() {
+    mkdir -p /var/lib/coe
+    touch /var/lib/coe/bootstrap-done
+    coe_log "bootstrap of ${COE_NODE_NAME:-?} finished"
+}
