@@ -319,7 +319,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             fip_wanted = template.external_network is not None
         if template.master_lb_enabled:
             balancer = create_api_load_balancer(
-                self.cluster_name, self.api_port, self.network.subnet_id,
+                self.cluster_name, self.api_port, self.network.network_id, self.network.subnet_id,
                 list(zip(master_names, master_addresses, strict=True)),
                 template.api_allowed_cidrs,
                 template.external_network if fip_wanted else None, self,

@@ -23,6 +23,7 @@ class ApiLoadBalancer:
 def create_api_load_balancer(
     cluster: str,
     port: int,
+    network_id: pulumi.Input[str],
     subnet_id: pulumi.Input[str],
     member_addresses: Sequence[tuple[str, pulumi.Input[str]]],
     allowed_cidrs: Sequence[str],
@@ -36,8 +37,17 @@ def create_api_load_balancer(
     """
     opts = pulumi.ResourceOptions(parent=parent)
     name = f"{cluster}-api"
+    # The VIP is a port of its own, made before the balancer: its address (and floating IP)
+    # are known as soon as the subnet exists, so certificates and node payloads that name the
+    # API endpoint never wait for Octavia to build amphorae.
+    vip_port = openstack.networking.Port(
+        f"{name}-vip", name=f"{name}-vip", network_id=network_id,
+        fixed_ips=[openstack.networking.PortFixedIpArgs(subnet_id=subnet_id)],
+        admin_state_up=True, tags=[f"coe-cluster={cluster}"], opts=opts,
+    )
+    vip_address = vip_port.all_fixed_ips.apply(lambda addresses: addresses[0])
     balancer = openstack.loadbalancer.LoadBalancer(
-        name, name=name, vip_subnet_id=subnet_id,
+        name, name=name, vip_port_id=vip_port.id,
         description=f"coe cluster {cluster}: API", tags=[f"coe-cluster={cluster}"], opts=opts,
     )
     pool = openstack.loadbalancer.Pool(
@@ -62,8 +72,8 @@ def create_api_load_balancer(
     floating_address = None
     if floating_ip_pool:
         floating = openstack.networking.FloatingIp(
-            name, pool=floating_ip_pool, port_id=balancer.vip_port_id,
+            name, pool=floating_ip_pool, port_id=vip_port.id,
             description=f"coe cluster {cluster}: API", opts=opts,
         )
         floating_address = floating.address
-    return ApiLoadBalancer(vip_address=balancer.vip_address, floating_address=floating_address)
+    return ApiLoadBalancer(vip_address=vip_address, floating_address=floating_address)

@@ -102,10 +102,10 @@ def test_volumes_boot_data_and_etcd_with_volume_type(run_root_program: Run) -> N
                                             "etcdVolumeSize": 10, "volumeType": "ssd"})
     master = run.named("compute/instance:Instance", "c1-master-0")
     devices = master.inputs["blockDevices"]
-    boot = [d for d in devices if d["bootIndex"] == 0][0]
+    boot = next(d for d in devices if d["bootIndex"] == 0)
     assert boot["sourceType"] == "image" and boot["destinationType"] == "volume"
     assert boot["volumeSize"] == 40 and boot["volumeType"] == "ssd"
-    blank = [d for d in devices if d["sourceType"] == "blank"][0]
+    blank = next(d for d in devices if d["sourceType"] == "blank")
     assert blank["volumeSize"] == 50 and blank["volumeType"] == "ssd"
     assert "imageName" not in master.inputs, "a boot volume carries the image"
     etcd = run.named("blockstorage/volume:Volume", "c1-master-0-etcd")
