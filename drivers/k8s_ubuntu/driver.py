@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Any, ClassVar
 
 import pulumi
@@ -10,6 +9,7 @@ import pulumi_openstack as openstack
 import pulumi_random as random
 from pydantic import BaseModel
 
+from coe_provider import driverfiles
 from coe_provider.base import CoeCluster
 from coe_provider.contract import (
     CLUSTER_SOURCES,
@@ -49,18 +49,14 @@ CNI_RULES: dict[str, list[tuple[str, int | None, int | None, str]]] = {
 """Ports each pod network needs between nodes."""
 
 
-def _template(name: str) -> str:
-    """A file of this driver's templates/ directory."""
-    return files(__package__).joinpath("templates", name).read_text()
-
-
 class KubernetesUbuntuCluster(CoeCluster):
     """A Kubernetes cluster formed by kubeadm, with no manual step and no SSH."""
 
     provides: ClassVar[DriverProvides] = DriverProvides(coe="kubernetes", os="ubuntu")
     label_model: ClassVar[type[BaseModel]] = KubernetesLabels
     api_port: ClassVar[int] = API_PORT
-    driver_version: ClassVar[str] = files(__package__).joinpath("VERSION").read_text().strip()
+    driver_version: ClassVar[str] = driverfiles.driver_version(__package__)
+    """The driver's own version (its VERSION file)."""
 
     @classmethod
     def coe_version(cls, labels: BaseModel) -> str:
@@ -206,7 +202,7 @@ class KubernetesUbuntuCluster(CoeCluster):
             "CLOUD_PROVIDER_ENABLED": "true" if labels.cloud_provider_enabled else "false",
             "CLOUD_PROVIDER_VERSION": labels.cloud_provider_tag,
         }
-        script = _template("bootstrap.sh")
+        script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")
         return BootstrapPayload(script=script, environment=environment, files=files_,
                                 packages=["curl", "ca-certificates", "gpg", "apt-transport-https"])
 
@@ -214,8 +210,10 @@ class KubernetesUbuntuCluster(CoeCluster):
         """Workers are drained and deleted from the first master; a master drains itself and
         leaves etcd with ``kubeadm reset``."""
         if node.role == "master":
-            return RemovalStep("self", _template("remove-master.sh"))
-        return RemovalStep("first_master", _template("remove-worker.sh"))
+            return RemovalStep("self", driverfiles.driver_file(
+                __package__, "templates", "remove-master.sh"))
+        return RemovalStep("first_master", driverfiles.driver_file(
+            __package__, "templates", "remove-worker.sh"))
 
     def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
         kubeconfig = pulumi.Output.all(

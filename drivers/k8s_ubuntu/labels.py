@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from coe_provider.labelrules import check_apt_version, overlaps_node_subnet
 from coe_provider.spec import ClusterSpec, check_cidr, rule
 
 DEFAULT_CNI_VERSIONS = {"calico": "v3.28.2", "flannel": "v0.25.7"}
@@ -79,9 +80,7 @@ class KubernetesLabels(BaseModel):
     @field_validator("containerd_version")
     @classmethod
     def _apt_version(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[0-9][A-Za-z0-9.+~:-]*$", value):
-            raise rule(f"must be an APT version string such as 1.7.12-0ubuntu4 (got {value!r})")
-        return value
+        return check_apt_version(value, "1.7.12-0ubuntu4")
 
     @property
     def kube_version(self) -> str:
@@ -102,18 +101,11 @@ class KubernetesLabels(BaseModel):
 def overlapping_networks(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[str, str]]:
     """Pod, service and node networks must not overlap: routing would break silently."""
     problems: list[tuple[str, str]] = []
-    pods = ipaddress.ip_network(labels.pod_cidr)
-    services = ipaddress.ip_network(labels.service_cidr)
-    if pods.overlaps(services):
+    if ipaddress.ip_network(labels.pod_cidr).overlaps(ipaddress.ip_network(labels.service_cidr)):
         problems.append(("service_cidr", f"overlaps pod_cidr {labels.pod_cidr} "
                                          f"(got {labels.service_cidr})"))
-    if not spec.template.fixed_network:
-        nodes = ipaddress.ip_network(spec.template.subnet_cidr)
-        for label, network in (("pod_cidr", pods), ("service_cidr", services)):
-            if network.overlaps(nodes):
-                problems.append((label, f"overlaps the node subnet {spec.template.subnet_cidr} "
-                                        f"(got {network})"))
-    return problems
+    return problems + overlaps_node_subnet(
+        spec, {"pod_cidr": [labels.pod_cidr], "service_cidr": [labels.service_cidr]})
 
 
 __all__ = ["DEFAULT_CNI_VERSIONS", "KubernetesLabels", "overlapping_networks"]

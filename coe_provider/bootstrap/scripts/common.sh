@@ -114,6 +114,15 @@ coe_apt_install() {
     DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 coe_retry 10 15 _coe_apt_install_once "$@"
 }
 
+# coe_apt_install_pinned PKG VERSION [PKG...]: install PKG[=VERSION] and the others; a pinned
+# PKG is held, so that unattended upgrades keep its version.
+coe_apt_install_pinned() {
+    local pkg="$1" version="$2"
+    shift 2
+    coe_apt_install "${pkg}${version:+=${version}}" "$@"
+    [[ -z "${version}" ]] || apt-mark hold "${pkg}" >/dev/null
+}
+
 # _coe_wait_device PATH: wait up to 5 minutes for a block device path to exist.
 _coe_wait_device() {
     local path="$1" waited=0
@@ -234,6 +243,27 @@ coe_mount_blank_disk() {
     _coe_format_and_mount "${disks[0]}" "${mnt}"
 }
 
+# coe_mount_volumes STATE_DIR DATA_DIR: a master's state volume (COE_ETCD_VOLUME_ID) on
+# STATE_DIR, formatted first so it is no blank-disk candidate, and the data disk on DATA_DIR.
+coe_mount_volumes() {
+    local state="$1" data="$2" id="" gib="${COE_DATA_VOLUME_GIB:-0}"
+    [[ "${COE_ROLE:-}" != master ]] || id="${COE_ETCD_VOLUME_ID:-}"
+    if [[ -n "${id}" ]] && ! mountpoint -q "${data}"; then
+        coe_mount_volume_by_id "${id}" "${state}"
+        if [[ "${gib}" != 0 && "${state}" == "${data}"/* ]]; then
+            umount "${state}" # mounted again on top of the data disk
+        fi
+    fi
+    if [[ "${gib}" != 0 ]]; then
+        coe_mount_blank_disk "${gib}" "${data}"
+    fi
+    if [[ -n "${id}" ]]; then
+        mountpoint -q "${state}" || coe_mount_volume_by_id "${id}" "${state}"
+        # mkfs leaves lost+found; etcd (kubeadm's preflight) wants an empty directory.
+        rmdir "${state}/lost+found" 2>/dev/null || true
+    fi
+}
+
 # coe_wait_tcp HOST PORT TIMEOUT_SECONDS: wait until HOST:PORT accepts TCP connections.
 coe_wait_tcp() {
     local host="$1" port="$2" limit="$3" deadline
@@ -259,6 +289,30 @@ coe_wait_tcp() {
 coe_die() {
     coe_log "ERROR: $*"
     exit 1
+}
+
+# coe_require NAME...: end the bootstrap unless every named variable is non-empty.
+coe_require() {
+    local name missing=()
+    for name in "$@"; do
+        [[ -n "${!name:-}" ]] || missing+=("${name}")
+    done
+    ((${#missing[@]} == 0)) || coe_die "missing settings: ${missing[*]}"
+}
+
+# coe_require_files FILE...: end the bootstrap at the first FILE that is missing or empty.
+coe_require_files() {
+    local file
+    for file in "$@"; do
+        [[ -s "${file}" ]] || coe_die "${file} is missing"
+    done
+}
+
+# coe_check_role: end the bootstrap unless COE_ROLE is master or worker (master on the first).
+coe_check_role() {
+    [[ "${COE_ROLE:-}" =~ ^(master|worker)$ ]] || coe_die "bad COE_ROLE '${COE_ROLE:-}'"
+    [[ "${COE_FIRST_MASTER:-}" != true || "${COE_ROLE}" == master ]] ||
+        coe_die "first master must be a master"
 }
 
 # coe_load_env: source /etc/coe/node.env and /etc/coe/driver.env (COE_ENV_DIR overrides the

@@ -7,15 +7,12 @@ set -Eeuo pipefail
 
 # shellcheck source=SCRIPTDIR/../../../coe_provider/bootstrap/scripts/common.sh
 source /usr/local/lib/coe/common.sh
-# shellcheck source=/dev/null
-source /etc/coe/node.env
-# shellcheck source=/dev/null
-source /etc/coe/driver.env
+coe_load_env
+coe_trap_errors
 
 readonly KUBEADM_CONFIG=/etc/coe/kubeadm.yaml
-readonly STATE_DIR=/var/lib/coe
 readonly PKI_DIR=/etc/kubernetes/pki
-readonly PKI_SEED="${STATE_DIR}/pki-seed"
+readonly PKI_SEED=/var/lib/coe/pki-seed
 readonly MASTER_PKI=(ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key sa.key sa.pub
     etcd/ca.crt etcd/ca.key)
 readonly CPO_BASE="https://raw.githubusercontent.com/kubernetes/cloud-provider-openstack/${CLOUD_PROVIDER_VERSION:-}/manifests"
@@ -25,41 +22,16 @@ readonly CCM_MANIFESTS=(cloud-controller-manager-roles.yaml
 readonly CSI_MANIFESTS=(cinder-csi-controllerplugin-rbac.yaml cinder-csi-controllerplugin.yaml
     cinder-csi-nodeplugin-rbac.yaml cinder-csi-nodeplugin.yaml csi-cinder-driver.yaml)
 
-trap 'coe_log "bootstrap FAILED (exit $?) in ${FUNCNAME[0]:-main}, line ${LINENO}: ${BASH_COMMAND}"' ERR
-
-# die MSG...: log MSG and abort the bootstrap.
-die() {
-    coe_log "ERROR: $*"
-    exit 1
-}
-
 # check_settings: fail early on missing or malformed settings from the env files.
 check_settings() {
-    local name missing=()
-    for name in COE_CLUSTER COE_ROLE COE_NODE_NAME COE_FIRST_MASTER COE_API_HOST COE_API_PORT \
-        KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR; do
-        [[ -n "${!name:-}" ]] || missing+=("${name}")
-    done
-    [[ -z "${missing[*]}" ]] || die "missing settings: ${missing[*]}"
-    [[ "${COE_ROLE}" == master || "${COE_ROLE}" == worker ]] || die "bad COE_ROLE '${COE_ROLE}'"
-    [[ "${COE_FIRST_MASTER}" != true || "${COE_ROLE}" == master ]] || die "first master must be a master"
-    [[ "${POD_CIDR}" =~ ^[0-9A-Fa-f:.]+/[0-9]+$ ]] || die "bad POD_CIDR '${POD_CIDR}'"
+    coe_require COE_CLUSTER COE_ROLE COE_NODE_NAME COE_FIRST_MASTER COE_API_HOST COE_API_PORT \
+        KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR
+    coe_check_role
+    [[ "${POD_CIDR}" =~ ^[0-9A-Fa-f:.]+/[0-9]+$ ]] || coe_die "bad POD_CIDR '${POD_CIDR}'"
     if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true && -z "${CLOUD_PROVIDER_VERSION:-}" ]]; then
-        die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_VERSION"
+        coe_die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_VERSION"
     fi
-    [[ -f "${KUBEADM_CONFIG}" ]] || die "${KUBEADM_CONFIG} is missing"
-}
-
-# extend_no_proxy: when a proxy is set, keep cluster-internal traffic off it.
-extend_no_proxy() {
-    local entry
-    [[ -n "${HTTP_PROXY:-}${HTTPS_PROXY:-}" ]] || return 0
-    for entry in localhost 127.0.0.1 "${COE_API_HOST}" "${COE_NODE_ADDRESS:-}" "${POD_CIDR}" \
-        "${SERVICE_CIDR}" .svc .cluster.local; do
-        if [[ -n "${entry}" && ",${NO_PROXY:-}," != *",${entry},"* ]]; then
-            NO_PROXY="${NO_PROXY:+${NO_PROXY},}${entry}"
-        fi
-    done
+    [[ -f "${KUBEADM_CONFIG}" ]] || coe_die "${KUBEADM_CONFIG} is missing"
 }
 
 # fetch URL DEST: download URL to DEST with curl, retried.
@@ -80,29 +52,14 @@ setup_kernel() {
     sed -ri '/^[^#[:space:]]\S*\s+\S+\s+swap\s/s/^/#/' /etc/fstab
 }
 
-# mount_volumes: etcd volume (masters) and blank container-storage disk, before anything uses them.
-mount_volumes() {
-    if [[ "${COE_ROLE}" == master && -n "${COE_ETCD_VOLUME_ID:-}" ]]; then
-        coe_mount_volume_by_id "${COE_ETCD_VOLUME_ID}" /var/lib/etcd
-        # kubeadm's preflight wants an empty etcd data dir; mkfs leaves an empty lost+found.
-        rmdir /var/lib/etcd/lost+found 2>/dev/null || true
-    fi
-    if [[ "${COE_DATA_VOLUME_GIB:-0}" != 0 ]]; then
-        coe_mount_blank_disk "${COE_DATA_VOLUME_GIB}" /var/lib/containerd
-    fi
-}
-
 # install_containerd: containerd from the Ubuntu archive, systemd cgroup driver.
 install_containerd() {
-    local pkg="containerd${CONTAINERD_VERSION:+=${CONTAINERD_VERSION}}"
     local config=/etc/containerd/config.toml
-    coe_apt_install "${pkg}" ca-certificates curl gpg
-    # A pinned version must survive unattended upgrades.
-    [[ -z "${CONTAINERD_VERSION:-}" ]] || apt-mark hold containerd >/dev/null
+    coe_apt_install_pinned containerd "${CONTAINERD_VERSION:-}" ca-certificates curl gpg
     mkdir -p /etc/containerd
     containerd config default |
         sed -E 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/' >"${config}.new"
-    grep -q 'SystemdCgroup = true' "${config}.new" || die "could not enable SystemdCgroup"
+    grep -q 'SystemdCgroup = true' "${config}.new" || coe_die "could not enable SystemdCgroup"
     mv "${config}.new" "${config}"
     printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
     systemctl enable containerd
@@ -129,14 +86,11 @@ install_kubernetes() {
 
 # seed_pki: check the masters' shared PKI and keep a copy, since `kubeadm reset` deletes it.
 seed_pki() {
-    local file
     if [[ -d "${PKI_SEED}" ]]; then
         cp -a "${PKI_SEED}/." "${PKI_DIR}/"
     fi
     if [[ "${COE_ROLE}" == master ]]; then
-        for file in "${MASTER_PKI[@]}"; do
-            [[ -s "${PKI_DIR}/${file}" ]] || die "${PKI_DIR}/${file} is missing"
-        done
+        coe_require_files "${MASTER_PKI[@]/#/${PKI_DIR}/}"
     fi
     if [[ ! -d "${PKI_SEED}" && -d "${PKI_DIR}" ]]; then
         rm -rf "${PKI_SEED}.tmp"
@@ -186,16 +140,16 @@ apply_cni() {
         fetch "${base}/manifests/calico.yaml" "${manifest}"
         sed -i -e '/# - name: CALICO_IPV4POOL_CIDR/{s/# //;n;s|#   value: .*|  value: "'"${POD_CIDR}"'"|}' \
             "${manifest}"
-        grep -q '^ *- name: CALICO_IPV4POOL_CIDR$' "${manifest}" || die "calico: CIDR not set"
+        grep -q '^ *- name: CALICO_IPV4POOL_CIDR$' "${manifest}" || coe_die "calico: CIDR not set"
         ;;
     flannel)
         base="https://github.com/flannel-io/flannel/releases/download/${CNI_VERSION}"
         fetch "${base}/kube-flannel.yml" "${manifest}"
         sed -i -E 's|"Network": "[^"]*"|"Network": "'"${POD_CIDR}"'"|' "${manifest}"
         ;;
-    *) die "unsupported CNI '${CNI}'" ;;
+    *) coe_die "unsupported CNI '${CNI}'" ;;
     esac
-    grep -qF "\"${POD_CIDR}\"" "${manifest}" || die "${CNI}: could not set the pod CIDR"
+    grep -qF "\"${POD_CIDR}\"" "${manifest}" || coe_die "${CNI}: could not set the pod CIDR"
     coe_log "applying ${CNI} ${CNI_VERSION} (pod CIDR ${POD_CIDR})"
     kubectl_apply "${manifest}"
     rm -f "${manifest}"
@@ -211,7 +165,7 @@ apply_cloud_secret() {
 # deploy_cloud_provider: OpenStack cloud controller manager and Cinder CSI.
 deploy_cloud_provider() {
     local name
-    [[ -f /etc/kubernetes/cloud-config ]] || die "/etc/kubernetes/cloud-config is missing"
+    [[ -f /etc/kubernetes/cloud-config ]] || coe_die "/etc/kubernetes/cloud-config is missing"
     coe_log "deploying cloud-provider-openstack ${CLOUD_PROVIDER_VERSION}"
     coe_retry 10 15 apply_cloud_secret
     for name in "${CCM_MANIFESTS[@]}"; do
@@ -249,15 +203,15 @@ join_cluster() {
 
 # main: the whole bootstrap, in order.
 main() {
-    local proxy="unset"
     check_settings
-    [[ -z "${HTTP_PROXY:-}${HTTPS_PROXY:-}" ]] || proxy="set"
-    coe_log "bootstrap of ${COE_NODE_NAME} (${COE_ROLE}, cluster ${COE_CLUSTER}) starting;" \
-        "kubernetes ${KUBE_VERSION}, ${CNI}; proxy ${proxy}"
-    extend_no_proxy
+    coe_log_start "kubernetes ${KUBE_VERSION}, ${CNI}"
+    # Keep cluster-internal traffic off the proxy.
+    coe_extend_no_proxy localhost 127.0.0.1 "${COE_API_HOST}" "${COE_NODE_ADDRESS:-}" \
+        "${POD_CIDR}" "${SERVICE_CIDR}" .svc .cluster.local
     coe_apply_proxy containerd kubelet
     setup_kernel
-    mount_volumes
+    # etcd's volume and the container storage, before anything writes there.
+    coe_mount_volumes /var/lib/etcd /var/lib/containerd
     install_containerd
     install_kubernetes
     seed_pki
@@ -267,9 +221,7 @@ main() {
         join_cluster
     fi
     rm -rf "${PKI_SEED}"
-    mkdir -p "${STATE_DIR}"
-    touch "${STATE_DIR}/bootstrap-done"
-    coe_log "bootstrap of ${COE_NODE_NAME} finished"
+    coe_mark_done
 }
 
 main "$@"

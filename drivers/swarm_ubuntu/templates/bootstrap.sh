@@ -32,14 +32,10 @@ is_manager() {
 
 # check_settings: fail early on missing or malformed settings and files.
 check_settings() {
-    local name missing=() address
-    for name in COE_CLUSTER COE_ROLE COE_NODE_NAME COE_NODE_ADDRESS COE_FIRST_MASTER \
-        SWARM_MANAGERS SWARM_JOIN_USER SWARM_ADDR_POOLS SWARM_DATA_PATH_PORT SWARM_AUTOLOCK; do
-        [[ -n "${!name:-}" ]] || missing+=("${name}")
-    done
-    [[ -z "${missing[*]}" ]] || coe_die "missing settings: ${missing[*]}"
-    is_manager || [[ "${COE_ROLE}" == worker ]] || coe_die "bad COE_ROLE '${COE_ROLE}'"
-    [[ "${COE_FIRST_MASTER}" != true ]] || is_manager || coe_die "first master must be a master"
+    local address
+    coe_require COE_CLUSTER COE_ROLE COE_NODE_NAME COE_NODE_ADDRESS COE_FIRST_MASTER \
+        SWARM_MANAGERS SWARM_JOIN_USER SWARM_ADDR_POOLS SWARM_DATA_PATH_PORT SWARM_AUTOLOCK
+    coe_check_role
     read -r -a MANAGERS <<<"${SWARM_MANAGERS}"
     read -r -a ADDR_POOLS <<<"${SWARM_ADDR_POOLS}"
     for address in "${COE_NODE_ADDRESS}" "${MANAGERS[@]}"; do
@@ -54,46 +50,25 @@ check_settings() {
     if is_manager; then
         files+=("${SWARM_DIR}/authorized_keys" "${SWARM_DIR}/sudoers" "${TLS_FILES[@]}")
     fi
-    for name in "${files[@]}"; do
-        [[ -s "${name}" ]] || coe_die "${name} is missing"
-    done
+    coe_require_files "${files[@]}"
 }
 
 # mount_volumes: container storage on /var/lib/docker and, on managers with a state volume,
 # the swarm's Raft state on /var/lib/docker/swarm; both before docker is installed.
 mount_volumes() {
-    local state_volume=""
-    if is_manager; then
-        state_volume="${COE_ETCD_VOLUME_ID:-}"
-    fi
-    if [[ -n "${state_volume}" ]] && ! mountpoint -q "${DOCKER_ROOT}"; then
-        # Format the state volume first: with a filesystem it is no blank-disk candidate for
-        # the container storage, even when both volumes have the same size.
-        coe_mount_volume_by_id "${state_volume}" "${SWARM_STATE}"
-        if [[ "${COE_DATA_VOLUME_GIB:-0}" != 0 ]]; then
-            umount "${SWARM_STATE}" # mounted again on top of the container storage below
-        fi
-    fi
-    if [[ "${COE_DATA_VOLUME_GIB:-0}" != 0 ]]; then
-        coe_mount_blank_disk "${COE_DATA_VOLUME_GIB}" "${DOCKER_ROOT}"
-    fi
-    if [[ -n "${state_volume}" ]]; then
-        coe_mount_volume_by_id "${state_volume}" "${SWARM_STATE}"
-        rmdir "${SWARM_STATE}/lost+found" 2>/dev/null || true
+    coe_mount_volumes "${SWARM_STATE}" "${DOCKER_ROOT}"
+    if is_manager && [[ -n "${COE_ETCD_VOLUME_ID:-}" ]]; then
         chmod 0700 "${SWARM_STATE}"
     fi
 }
 
 # install_docker: docker.io from the distribution's archive (held when a version is pinned).
 install_docker() {
-    local packages=("docker.io${DOCKER_VERSION:+=${DOCKER_VERSION}}" ca-certificates
-        openssh-client)
+    local packages=(ca-certificates openssh-client)
     if is_manager; then
         packages+=(openssh-server sudo)
     fi
-    coe_apt_install "${packages[@]}"
-    # A pinned version must survive unattended upgrades.
-    [[ -z "${DOCKER_VERSION:-}" ]] || apt-mark hold docker.io >/dev/null
+    coe_apt_install_pinned docker.io "${DOCKER_VERSION:-}" "${packages[@]}"
     [[ -x "${DOCKER_CLI}" ]] || coe_die "${DOCKER_CLI} is missing; the join-token commands name it"
 }
 
