@@ -1,0 +1,402 @@
+"""The ``coe`` command: list drivers, validate cluster files, plan offline, diff two plans.
+
+Exit codes: 0 success; 1 invalid input (one ``path: rule`` line per broken rule); 2 the
+program failed, or a file is not what the command expects; 3 ``coe diff --fail-on`` found a
+change of a kind it was told to fail on. Output is plain text (no colour) when it does not go to
+a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import runpy
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+import coe_provider
+from coe_provider.config import coe_settings_from_file, load_clusters
+from coe_provider.errors import SpecError
+from coe_provider.plan.diff import FAIL_KINDS, diff_plans, failing_kinds
+from coe_provider.plan.render import (
+    diff_markdown,
+    diff_summary,
+    plan_markdown,
+    plan_summary,
+    resource_tree,
+)
+from coe_provider.registry import registered_drivers
+from coe_provider.yamlload import YamlLoadError, load_yaml_file
+
+if TYPE_CHECKING:
+    from coe_provider.plan.document import Plan
+    from coe_provider.plan.runner import ProgramRun
+
+# The plan runner and its provider answers load only for `coe plan` and `coe diff`, so
+# `coe validate` and `coe drivers` start faster.
+
+EXIT_INVALID = 1
+"""The input breaks a rule (or cannot be read)."""
+
+EXIT_FAILED = 2
+"""The program failed, or a file is not what the command expects."""
+
+EXIT_CHANGES = 3
+"""``coe diff --fail-on`` found a change of a kind it was told to fail on."""
+
+STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.ya?ml$")
+"""``Pulumi.<stack>.yaml``: a stack's configuration file."""
+
+ROOT_PROJECT = "coe-provider"
+"""Project name of the repository's root program (its ``Pulumi.yaml``)."""
+
+PLAIN_WIDTH = 200
+"""Line width when output does not go to a terminal (CI logs), unless COLUMNS says otherwise."""
+
+app = typer.Typer(
+    name="coe",
+    help="Container orchestration clusters on OpenStack: validate, plan offline, diff plans.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr): colour and live display only on a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    width = None if tty else int(os.environ.get("COLUMNS") or PLAIN_WIDTH)
+    return Console(file=stream, no_color=not tty, highlight=False, markup=False, emoji=False,
+                   width=width, soft_wrap=True)
+
+
+def fail(code: int, *lines: str) -> NoReturn:
+    """Print ``lines`` on stderr and exit with ``code``."""
+    sys.stdout.flush()
+    for line in lines:
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    raise typer.Exit(code)
+
+
+def spec_lines(error: SpecError) -> list[str]:
+    """One ``path: rule`` line per broken rule."""
+    return [str(issue) for issue in error.issues] or [str(error)]
+
+
+def write_output(target: Path, text: str, what: str) -> None:
+    """Write ``text`` to a file, or to stdout when ``target`` is ``-``."""
+    if str(target) == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    except OSError as exc:
+        fail(EXIT_FAILED, f"error: cannot write {what} to {target}: {exc.strerror}")
+    make_console(stderr=True).print(f"wrote {what} to {target}")
+
+
+def to_stdout(*targets: Path | None) -> bool:
+    """True when one of the outputs goes to stdout (the human view is then left out)."""
+    return any(target is not None and str(target) == "-" for target in targets)
+
+
+# ---------------------------------------------------------------------------------- drivers
+
+
+@app.command()
+def drivers(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every registered COE driver and what it provides."""
+    try:
+        found = registered_drivers()
+    except Exception as error:  # a broken driver package must not end in a traceback
+        fail(EXIT_FAILED, f"error: cannot load the registered drivers: {error}")
+    rows = [
+        {"name": info.name, "coe": info.coe, "os": info.os, "server_type": info.server_type,
+         "version": info.version, "module": info.module}
+        for info in found.values()
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("name", "coe", "os", "server_type", "version", "module"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[key]) for key in row))
+    make_console().print(table)
+
+
+# --------------------------------------------------------------------------------- validate
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml or a cluster YAML file.")],
+) -> None:
+    """Check every cluster of a stack file or cluster file; exit 1 listing each broken rule."""
+    try:
+        resolved = load_clusters(coe_settings_from_file(file), file.resolve().parent)
+    except SpecError as error:
+        fail(EXIT_INVALID, *spec_lines(error))
+    except Exception as error:  # e.g. a driver package that fails to load
+        fail(EXIT_FAILED, f"error: {type(error).__name__}: {error}")
+    console = make_console()
+    for name, cluster in resolved.items():
+        spec = cluster.spec
+        workers = sum(group.count for group in spec.node_groups)
+        version = cluster.driver.cls.coe_version(cluster.labels)
+        console.print(
+            f"{name}: OK (driver {cluster.driver.name}, {cluster.driver.coe} {version}, "
+            f"{spec.master_count} master{'s' if spec.master_count != 1 else ''}, "
+            f"{workers} worker{'s' if workers != 1 else ''} in {len(spec.node_groups)} "
+            f"node group{'s' if len(spec.node_groups) != 1 else ''})")
+
+
+# ------------------------------------------------------------------------------------- plan
+
+
+def stack_name(file: Path) -> str:
+    """``Pulumi.<stack>.yaml`` -> ``<stack>``; any other file -> its stem."""
+    match = STACK_FILE.match(file.name)
+    return match.group("stack") if match else file.stem
+
+
+def read_stack_config(file: Path) -> tuple[dict[str, str], list[str]]:
+    """The flattened configuration of a stack file (or of a bare cluster file)."""
+    try:
+        document = load_yaml_file(file)
+    except YamlLoadError as exc:
+        raise SpecError.single("", str(exc)) from None
+    if document is None:
+        document = {}
+    if not isinstance(document, Mapping):
+        raise SpecError.single(
+            "", f"{file}: must hold a YAML mapping (got {type(document).__name__})")
+    if "config" not in document and {"clusters", "cluster"} & set(document):
+        document = {"config": {f"coe:{key}": value for key, value in document.items()}}
+    if not isinstance(document.get("config") or {}, Mapping):
+        raise SpecError.single("config", "must be a mapping of configuration keys")
+    from coe_provider.plan.runner import config_from_stack_file
+
+    return config_from_stack_file(document)
+
+
+def root_program_directory() -> Path | None:
+    """The repository's root Pulumi program (next to the package), when installed editable."""
+    directory = Path(coe_provider.__file__).resolve().parent.parent
+    return directory if (directory / "__main__.py").is_file() else None
+
+
+def program_directory(file: Path, program: Path | None) -> Path | None:
+    """``--program``; else the stack file's own project when it has a program; else the root."""
+    if program is not None:
+        return program.resolve()
+    here = file.resolve().parent
+    if STACK_FILE.match(file.name) and (here / "__main__.py").is_file():
+        return here
+    return root_program_directory()
+
+
+def project_name(directory: Path | None) -> str:
+    """The ``name`` in a program's ``Pulumi.yaml``, as the runner reads it.
+
+    ``None`` stands for the root program run from the installed package: ``coe-provider``.
+    """
+    if directory is None:
+        return ROOT_PROJECT
+    try:
+        document = load_yaml_file(directory / "Pulumi.yaml")
+    except YamlLoadError:
+        return "project"
+    if isinstance(document, Mapping) and isinstance(document.get("name"), str):
+        return str(document["name"])
+    return "project"
+
+
+@contextmanager
+def _working_directory(cwd: Path, import_path: Path | None) -> Iterator[None]:
+    previous_cwd, previous_path = Path.cwd(), list(sys.path)
+    os.chdir(cwd)
+    if import_path is not None:
+        sys.path.insert(0, str(import_path))
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        sys.path[:] = previous_path
+
+
+def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
+    """Run a program with a stack file's configuration under the mocks runtime.
+
+    The program runs from the stack file's directory, as ``pulumi`` runs a project from the
+    directory that holds its stack files; relative paths in the configuration (such as
+    ``templateFile``) resolve there. Without a root program directory (a non-editable
+    install) the root program's entry point runs directly.
+    """
+    from coe_provider.plan.runner import run_function, run_program_directory
+
+    config, secret_keys = read_stack_config(file)
+    stack = stack_name(file)
+    directory = program_directory(file, program)
+    here = file.resolve().parent
+    if directory == here:
+        return run_program_directory(directory, stack, config, secret_keys)
+    if directory is not None and not (directory / "__main__.py").is_file():
+        raise FileNotFoundError(f"{directory} has no __main__.py (a Pulumi Python program)")
+
+    def entry_point() -> None:
+        with _working_directory(here, directory):
+            if directory is None:
+                from coe_provider.program import main
+
+                main()
+            else:
+                runpy.run_path(str(directory / "__main__.py"), run_name="__main__")
+
+    return run_function(entry_point, project=project_name(directory), stack=stack,
+                        config=config, secret_keys=secret_keys)
+
+
+def plan_stack_file(file: Path, program: Path | None = None) -> Plan:
+    """The plan of a stack file (see :func:`run_stack_file`)."""
+    from coe_provider.plan.document import build_plan
+
+    return build_plan(run_stack_file(file, program))
+
+
+def _running(console: Console, message: str) -> Any:
+    return console.status(message) if console.is_terminal else nullcontext()
+
+
+def _program_failure(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    if len(first) > 300:
+        first = first[:300] + "..."
+    return f"error: the program failed: {type(error).__name__}: {first}".rstrip(": ")
+
+
+@app.command()
+def plan(
+    file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml (or a cluster file).")],
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Write the plan JSON here ('-' for stdout).")] = None,
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", help="Write a Markdown summary here ('-' for stdout).")] = None,
+    program: Annotated[Path | None, typer.Option(
+        "--program", help="Directory of the Pulumi Python program to run "
+                          "(default: the stack file's project if it has a __main__.py, "
+                          "else the repository's root program).")] = None,
+    tree_limit: Annotated[int, typer.Option(
+        "--tree-limit", min=0, help="Show at most this many siblings of one type in the "
+                                    "tree (0: all).")] = 50,
+) -> None:
+    """Run the program offline under Pulumi's mocks runtime and show what it would build."""
+    err = make_console(stderr=True)
+    started = time.perf_counter()
+    try:
+        with _running(err, f"planning {file} under the mocks runtime"):
+            result = plan_stack_file(file, program)
+    except SpecError as error:
+        fail(EXIT_INVALID, *spec_lines(error))
+    except FileNotFoundError as error:
+        fail(EXIT_FAILED, f"error: {error}")
+    except (Exception, SystemExit) as error:
+        fail(EXIT_FAILED, _program_failure(error))
+    elapsed = time.perf_counter() - started
+    document = result.as_json()
+    if json_out is not None:
+        write_output(json_out, result.dumps(), "plan JSON")
+    if markdown is not None:
+        write_output(markdown, plan_markdown(document), "plan Markdown")
+    if to_stdout(json_out, markdown):
+        return
+    console = make_console()
+    console.print(resource_tree(document, tree_limit))
+    console.print()
+    console.print(plan_summary(document))
+    err.print(f"planned {document['summary']['total']} resources in {elapsed:.1f} s "
+              "(offline: no cloud was contacted)")
+
+
+# ------------------------------------------------------------------------------------- diff
+
+
+def read_plan(path: Path) -> dict[str, Any]:
+    """A plan JSON file; exits with :data:`EXIT_FAILED` when it is not one."""
+    from coe_provider.plan.document import load_plan
+
+    try:
+        return load_plan(path.read_text())
+    except OSError as exc:
+        fail(EXIT_FAILED, f"error: cannot read {path}: {exc.strerror}")
+    except ValueError as exc:
+        fail(EXIT_FAILED, f"error: {path}: {exc}")
+
+
+def parse_fail_on(values: list[str] | None) -> set[str]:
+    """``--fail-on`` values, repeated or comma-separated."""
+    kinds = {part.strip().lower() for value in values or [] for part in value.split(",")}
+    kinds.discard("")
+    unknown = sorted(kinds - set(FAIL_KINDS))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown kind {', '.join(unknown)} (choose from {', '.join(sorted(FAIL_KINDS))})",
+            param_hint="--fail-on")
+    return kinds
+
+
+@app.command()
+def diff(
+    before: Annotated[Path, typer.Argument(help="Plan JSON of the base (coe plan --json).")],
+    after: Annotated[Path, typer.Argument(help="Plan JSON of the change.")],
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Write the diff JSON here ('-' for stdout).")] = None,
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", help="Write a pull-request comment in Markdown here ('-' for stdout).",
+    )] = None,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", help="Exit 3 when the diff has a change of this kind: replace, delete "
+                          "(repeat or comma-separate). 'delete' counts deletions only, not "
+                          "replacements; give both to fail on either.")] = None,
+) -> None:
+    """Compare two plans by URN: creates, deletes, updates and replacements."""
+    kinds = parse_fail_on(fail_on)
+    result = diff_plans(read_plan(before), read_plan(after))
+    if json_out is not None:
+        write_output(json_out, result.dumps(), "diff JSON")
+    if markdown is not None:
+        write_output(markdown, diff_markdown(result), "diff Markdown")
+    if not to_stdout(json_out, markdown):
+        make_console().print(diff_summary(result))
+    failing = failing_kinds(result, kinds)
+    if failing:
+        counts = result.counts()
+        fail(EXIT_CHANGES, "coe diff: failing on " + ", ".join(
+            f"{counts[FAIL_KINDS[kind]]} {FAIL_KINDS[kind]}" for kind in failing)
+            + " (--fail-on " + ",".join(failing) + ")")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="coe")
+
+
+if __name__ == "__main__":
+    main()
