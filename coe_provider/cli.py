@@ -54,6 +54,9 @@ EXIT_FAILED = 2
 EXIT_CHANGES = 3
 """``coe diff --fail-on`` found a change of a kind it was told to fail on."""
 
+EXIT_AUDIT = 4
+"""``coe audit --strict`` found an internal port facing outside or a secret in clear."""
+
 STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.ya?ml$")
 """``Pulumi.<stack>.yaml``: a stack's configuration file."""
 
@@ -273,11 +276,28 @@ def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
                         config=config, secret_keys=secret_keys)
 
 
-def plan_stack_file(file: Path, program: Path | None = None) -> Plan:
-    """The plan of a stack file (see :func:`run_stack_file`)."""
+def plan_stack_file(file: Path, program: Path | None = None,
+                    state: Path | None = None) -> Plan:
+    """The plan of a stack file (see :func:`run_stack_file`); ``state`` is a previous plan
+    or a ``pulumi stack export`` whose stored inputs ignored changes keep."""
     from coe_provider.plan.document import build_plan
+    from coe_provider.plan.state import prior_inputs
 
-    return build_plan(run_stack_file(file, program))
+    stored = prior_inputs(read_json(state)) if state is not None else None
+    return build_plan(run_stack_file(file, program), stored)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file; exits with :data:`EXIT_FAILED` when it is not one."""
+    try:
+        document = json.loads(path.read_text())
+    except OSError as exc:
+        fail(EXIT_FAILED, f"error: cannot read {path}: {exc.strerror}")
+    except ValueError as exc:
+        fail(EXIT_FAILED, f"error: {path}: not JSON ({exc})")
+    if not isinstance(document, dict):
+        fail(EXIT_FAILED, f"error: {path}: not a JSON object")
+    return document
 
 
 def _running(console: Console, message: str) -> Any:
@@ -306,13 +326,16 @@ def plan(
     tree_limit: Annotated[int, typer.Option(
         "--tree-limit", min=0, help="Show at most this many siblings of one type in the "
                                     "tree (0: all).")] = 50,
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="The previous plan JSON (or `pulumi stack export`): inputs a resource "
+                        "ignores keep their stored values, as the engine does.")] = None,
 ) -> None:
     """Run the program offline under Pulumi's mocks runtime and show what it would build."""
     err = make_console(stderr=True)
     started = time.perf_counter()
     try:
         with _running(err, f"planning {file} under the mocks runtime"):
-            result = plan_stack_file(file, program)
+            result = plan_stack_file(file, program, state)
     except SpecError as error:
         fail(EXIT_INVALID, *spec_lines(error))
     except FileNotFoundError as error:
@@ -391,6 +414,46 @@ def diff(
         fail(EXIT_CHANGES, "coe diff: failing on " + ", ".join(
             f"{counts[FAIL_KINDS[kind]]} {FAIL_KINDS[kind]}" for kind in failing)
             + " (--fail-on " + ",".join(failing) + ")")
+
+
+# ------------------------------------------------------------------------------------ audit
+
+
+@app.command()
+def audit(
+    file: Annotated[Path, typer.Argument(
+        help="A Pulumi.<stack>.yaml to plan, or a plan JSON (coe plan --json).")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 4 when an internal port faces outside, SSH is open to the "
+                         "world, or secret material is not marked secret.")] = False,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Write the audit JSON here ('-' for stdout).")] = None,
+    program: Annotated[Path | None, typer.Option(
+        "--program", help="Directory of the Pulumi Python program to run.")] = None,
+) -> None:
+    """What faces outside the cluster, and whether every secret is marked secret."""
+    from coe_provider.plan.audit import audit_plan
+
+    if file.suffix == ".json":
+        document = read_plan(file)
+    else:
+        try:
+            document = plan_stack_file(file, program).as_json()
+        except SpecError as error:
+            fail(EXIT_INVALID, *spec_lines(error))
+        except (Exception, SystemExit) as error:
+            fail(EXIT_FAILED, _program_failure(error))
+    report = audit_plan(document)
+    if json_out is not None:
+        write_output(json_out, json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n",
+                     "audit JSON")
+    if not to_stdout(json_out):
+        from coe_provider.plan.render_audit import audit_tables
+
+        make_console().print(audit_tables(report))
+    failures = report.failures
+    if strict and failures:
+        fail(EXIT_AUDIT, *(f"{f.resource}: {f.message}" for f in failures))
 
 
 def main() -> None:

@@ -1,0 +1,59 @@
+"""`coe audit`: exposure and secret marking, strict on every example, failing on bad plans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from coe_provider.cli import EXIT_AUDIT, app
+from coe_provider.plan.audit import audit_plan
+from tests.conftest import EXAMPLES
+
+STACK_FILES = sorted(p for p in EXAMPLES.glob("*/Pulumi.*.yaml") if p.name != "Pulumi.yaml")
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=[p.parent.name for p in STACK_FILES])
+def test_strict_audit_passes_on_every_example(stack_file: Path) -> None:
+    result = CliRunner().invoke(app, ["audit", "--strict", str(stack_file)])
+    assert result.exit_code == 0, result.output
+
+
+def rule(name: str, low: int, high: int, prefix: str, protocol: str = "tcp") -> dict[str, Any]:
+    return {"urn": f"urn:{name}", "type": "openstack:networking/secGroupRule:SecGroupRule",
+            "name": name, "parent": "", "custom": True, "dependencies": [], "options": {},
+            "inputs": {"direction": "ingress", "protocol": protocol, "portRangeMin": low,
+                       "portRangeMax": high, "remoteIpPrefix": prefix}}
+
+
+def bad_plan() -> dict[str, Any]:
+    server = {"urn": "urn:s", "type": "openstack:compute/instance:Instance", "name": "s",
+              "parent": "", "custom": True, "dependencies": [], "options": {},
+              "inputs": {"userData": "#cloud-config\n-----BEGIN RSA PRIVATE KEY-----\nabc"}}
+    return {"resources": [rule("etcd", 2379, 2380, "0.0.0.0/0"), rule("ssh", 22, 22, "::/0"),
+                          rule("gossip", 7946, 7946, "203.0.113.0/24", "udp"),
+                          rule("api", 6443, 6443, "0.0.0.0/0"), server],
+            "outputs": {"kubeconfig": "client-key-data: " + "A" * 40}, "summary": {}}
+
+
+def test_audit_finds_internal_ports_open_ssh_and_secrets_in_clear() -> None:
+    messages = [f"{f.resource}: {f.message}" for f in audit_plan(bad_plan()).failures]
+    assert any(m.startswith("etcd: etcd") for m in messages), messages
+    assert "ssh: SSH is open to ::/0" in messages
+    assert any(m.startswith("gossip: swarm gossip (udp)") for m in messages), messages
+    assert not any(m.startswith("api:") for m in messages), "the API may face outside"
+    assert any("private key in clear" in m for m in messages), messages
+    assert any(m.startswith("s: input userData is not marked secret") for m in messages)
+    assert any(m.startswith("outputs: kubeconfig client key") for m in messages), messages
+
+
+def test_strict_audit_exits_non_zero_on_a_bad_plan(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad_plan()))
+    result = CliRunner().invoke(app, ["audit", "--strict", str(path)])
+    assert result.exit_code == EXIT_AUDIT, result.output
+    relaxed = CliRunner().invoke(app, ["audit", str(path)])
+    assert relaxed.exit_code == 0, relaxed.output
