@@ -110,7 +110,7 @@ def test_etcd_lives_on_its_own_volume_mounted_by_id(ha: Recorded) -> None:
 def test_no_rule_opens_etcd_or_kubelet_to_the_world(ha: Recorded) -> None:
     for rule in ha.of_type("networking/secGroupRule:SecGroupRule"):
         low, high = rule.inputs.get("portRangeMin"), rule.inputs.get("portRangeMax")
-        if low is None:
+        if low is None or high is None:
             continue
         sensitive = any(low <= port <= high for port in (2379, 2380, 10250))
         if sensitive:
