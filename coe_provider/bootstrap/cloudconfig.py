@@ -8,6 +8,7 @@ driver's script. Values are shell-quoted into env files, so nothing is templated
 from __future__ import annotations
 
 import base64
+import functools
 import shlex
 from dataclasses import dataclass
 from importlib.resources import files
@@ -66,6 +67,18 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _LiteralDumper.add_representer(str, _represent_str)
+
+
+def _dump(document: Any) -> str:
+    return yaml.dump(document, Dumper=_LiteralDumper, sort_keys=False, width=1000)
+
+
+@functools.lru_cache(maxsize=512)
+def write_file_entry(path: str, permissions: str, content: str) -> str:
+    """One ``write_files`` item as YAML. Scripts and libraries are the same on every node of
+    a cluster, so each is emitted once, not once per node (PyYAML's emitter is the slowest
+    part of planning a large cluster)."""
+    return _dump([{"path": path, "permissions": permissions, "content": content}])
 
 
 def admin_users(public_key: str) -> list[Any]:
@@ -142,23 +155,25 @@ def render_cloud_config(
         ]
         write_files.append({"path": BOOTSTRAP_PATH, "permissions": "0755",
                             "content": payload.script})
-        document: dict[str, Any] = {
+        head: dict[str, Any] = {
             "hostname": node.name,
             "preserve_hostname": False,
             "users": admin_users(key),
-            "write_files": write_files,
         }
         if host_keys:
             # Preset host keys replace the generated ones, so peers can pin them.
-            document["ssh_keys"] = dict(host_keys)
+            head["ssh_keys"] = dict(host_keys)
+        tail: dict[str, Any] = {}
         if payload.packages:
-            document["package_update"] = True
-            document["packages"] = list(payload.packages)
-        document["runcmd"] = [[BOOTSTRAP_PATH]]
-        document["final_message"] = f"coe bootstrap of {node.name} finished after $UPTIME s"
-        text = "#cloud-config\n" + yaml.dump(
-            document, Dumper=_LiteralDumper, sort_keys=False, width=1000
-        )
+            tail["package_update"] = True
+            tail["packages"] = list(payload.packages)
+        tail["runcmd"] = [[BOOTSTRAP_PATH]]
+        tail["final_message"] = f"coe bootstrap of {node.name} finished after $UPTIME s"
+        text = "".join([
+            "#cloud-config\n", _dump(head), "write_files:\n",
+            *(write_file_entry(f["path"], f["permissions"], f["content"]) for f in write_files),
+            _dump(tail),
+        ])
         return check_user_data_size(node.name, text)
 
     rendered = pulumi.Output.all(
