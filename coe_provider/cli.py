@@ -340,6 +340,8 @@ def plan(
         fail(EXIT_INVALID, *spec_lines(error))
     except FileNotFoundError as error:
         fail(EXIT_FAILED, f"error: {error}")
+    except typer.Exit:
+        raise  # an input file was already reported
     except (Exception, SystemExit) as error:
         fail(EXIT_FAILED, _program_failure(error))
     elapsed = time.perf_counter() - started
@@ -441,6 +443,8 @@ def audit(
             document = plan_stack_file(file, program).as_json()
         except SpecError as error:
             fail(EXIT_INVALID, *spec_lines(error))
+        except typer.Exit:
+            raise  # an input file was already reported
         except (Exception, SystemExit) as error:
             fail(EXIT_FAILED, _program_failure(error))
     report = audit_plan(document)

@@ -246,6 +246,10 @@ def test_plan_program_failure_exits_2_with_a_short_message(tmp_path: Path) -> No
     assert other.exit_code == 2 and "no cloud for you" in other.stderr
     missing = coe("plan", HA_STACK, "--program", tmp_path)
     assert missing.exit_code == 2 and "no __main__.py" in missing.stderr
+    no_state = coe("plan", HA_STACK, "--state", tmp_path / "none.json")
+    assert no_state.exit_code == 2
+    assert no_state.stderr.splitlines() == [
+        f"error: cannot read {tmp_path / 'none.json'}: No such file or directory"]
 
 
 # ------------------------------------------------------------------------------------- diff
