@@ -14,8 +14,8 @@ import re
 import runpy
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -231,19 +231,6 @@ def project_name(directory: Path | None) -> str:
     return "project"
 
 
-@contextmanager
-def _working_directory(cwd: Path, import_path: Path | None) -> Iterator[None]:
-    previous_cwd, previous_path = Path.cwd(), list(sys.path)
-    os.chdir(cwd)
-    if import_path is not None:
-        sys.path.insert(0, str(import_path))
-    try:
-        yield
-    finally:
-        os.chdir(previous_cwd)
-        sys.path[:] = previous_path
-
-
 def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
     """Run a program with a stack file's configuration under the mocks runtime.
 
@@ -252,7 +239,11 @@ def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
     ``templateFile``) resolve there. Without a root program directory (a non-editable
     install) the root program's entry point runs directly.
     """
-    from coe_provider.plan.runner import run_function, run_program_directory
+    from coe_provider.plan.runner import (
+        program_environment,
+        run_function,
+        run_program_directory,
+    )
 
     config, secret_keys = read_stack_config(file)
     stack = stack_name(file)
@@ -264,7 +255,7 @@ def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
         raise FileNotFoundError(f"{directory} has no __main__.py (a Pulumi Python program)")
 
     def entry_point() -> None:
-        with _working_directory(here, directory):
+        with program_environment(here, directory):
             if directory is None:
                 from coe_provider.program import main
 

@@ -64,10 +64,13 @@ def config_from_stack_file(document: Mapping[str, Any]) -> tuple[dict[str, str],
 
 
 @contextmanager
-def _program_environment(directory: Path) -> Iterator[None]:
+def program_environment(cwd: Path, import_path: Path | None) -> Iterator[None]:
+    """Run from ``cwd`` with ``import_path`` first on ``sys.path``, as ``pulumi`` runs a
+    Python program; both are restored afterwards."""
     previous_cwd, previous_path = Path.cwd(), list(sys.path)
-    os.chdir(directory)
-    sys.path.insert(0, str(directory))
+    os.chdir(cwd)
+    if import_path is not None:
+        sys.path.insert(0, str(import_path))
     try:
         yield
     finally:
@@ -141,7 +144,7 @@ def run_program_directory(
         raise FileNotFoundError(f"{program_dir} has no __main__.py (a Pulumi Python program)")
 
     def program() -> None:
-        with _program_environment(program_dir):
+        with program_environment(program_dir, program_dir):
             runpy.run_path(str(main), run_name="__main__")
 
     return run_function(program, project=project, stack=stack, config=config,
