@@ -11,18 +11,15 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from coe_provider.errors import SpecError, SpecIssue, issues_from_pydantic, join_path
 from coe_provider.naming import highest_index, live_indices, node_name
 from coe_provider.registry import DriverInfo, DriverNotFound, find_driver, get_driver
-from coe_provider.spec import MAX_NODES, ClusterSpec, check_dns_label, rule
+from coe_provider.spec import MAX_NODES, ClusterSpec, check_dns_label
 from coe_provider.yamlload import YamlLoadError, load_yaml_file
-
-if TYPE_CHECKING:
-    from coe_provider.base import CoeCluster
 
 RESERVED_ADDRESSES = 10
 """Addresses a subnet keeps for the router, DHCP, load balancer and floating spares."""
@@ -291,12 +288,4 @@ def resolve_clusters(config: Any, base_dir: Path, prefix: str = "") -> dict[str,
     return resolved
 
 
-def validate_labels(driver_cls: type[CoeCluster], name: str, spec: ClusterSpec) -> ResolvedCluster:
-    """Check a spec built in Python against a driver class chosen in Python."""
-    from coe_provider.registry import DriverInfo as _Info
-
-    info = _Info(name=driver_cls.driver_name(), cls=driver_cls)
-    return check_cluster(name, spec, name, driver=info)
-
-
-__all__ = ["ResolvedCluster", "check_cluster", "parse_cluster_spec", "resolve_clusters", "rule"]
+__all__ = ["ResolvedCluster", "check_cluster", "parse_cluster_spec", "resolve_clusters"]

@@ -47,14 +47,3 @@ def reveal(value: Any) -> Any:
     if isinstance(value, list):
         return [reveal(item) for item in value]
     return value
-
-
-def contains_secret(value: Any) -> bool:
-    """True when any part of ``value`` is a wrapped secret."""
-    if is_secret(value):
-        return True
-    if isinstance(value, dict):
-        return any(contains_secret(item) for item in value.values())
-    if isinstance(value, list):
-        return any(contains_secret(item) for item in value)
-    return False
