@@ -129,7 +129,8 @@ def drivers(
     except Exception as error:  # a broken driver package must not end in a traceback
         fail(EXIT_FAILED, f"error: cannot load the registered drivers: {error}")
     rows = [
-        {"name": info.name, "coe": info.coe, "os": info.os, "server_type": info.server_type,
+        {"name": info.name, "coe": info.coe, "os": info.os,
+         "os_distros": list(info.os_distros), "server_type": info.server_type,
          "version": info.version, "module": info.module}
         for info in found.values()
     ]
@@ -137,10 +138,12 @@ def drivers(
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("name", "coe", "os", "server_type", "version", "module"):
-        table.add_column(column)
+    columns = ("name", "coe", "os_distros", "server_type", "version", "module")
+    for column in columns:
+        table.add_column("os" if column == "os_distros" else column)
     for row in rows:
-        table.add_row(*(str(row[key]) for key in row))
+        table.add_row(*(", ".join(v) if isinstance(v := row[key], list) else str(v)
+                        for key in columns))
     make_console().print(table)
 
 

@@ -25,6 +25,10 @@ class DriverProvides:
     os: str
     """Operating system distro of the node images: ``ubuntu``."""
 
+    also_os: tuple[str, ...] = ()
+    """Other distros whose images the driver's bootstrap supports (``debian``); a lookup by
+    ``coe`` and ``os`` matches any of them."""
+
     server_type: Literal["vm", "bm"] = "vm"
     """Virtual machines or bare metal."""
 

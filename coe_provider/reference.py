@@ -76,7 +76,7 @@ def render_reference() -> str:
         model_table(NodeGroupSpec, camel=True),
     ]
     for name, info in registered_drivers().items():
-        parts += ["", f"### Labels of `{name}` ({info.coe} on {info.os})", "",
+        parts += ["", f"### Labels of `{name}` ({info.coe} on {' or '.join(info.os_distros)})", "",
                   model_table(info.cls.label_model, camel=False)]
     parts += ["", END]
     return "\n".join(parts)

@@ -47,6 +47,11 @@ class DriverInfo:
         return self.cls.provides.os
 
     @property
+    def os_distros(self) -> tuple[str, ...]:
+        """Every distro whose images the driver supports, its own :attr:`os` first."""
+        return (self.cls.provides.os, *self.cls.provides.also_os)
+
+    @property
     def server_type(self) -> str:
         """``vm`` or ``bm``, as in Magnum."""
         return self.cls.provides.server_type
@@ -111,7 +116,7 @@ def find_driver(coe: str, os: str | None = None, server_type: str = "vm") -> Dri
         info
         for info in registered_drivers().values()
         if info.coe == coe
-        and (os is None or info.os == os)
+        and (os is None or os in info.os_distros)
         and info.server_type == server_type
     ]
     wanted = f"coe={coe!r}" + (f", os={os!r}" if os else "") + f", server_type={server_type!r}"

@@ -75,7 +75,8 @@ def test_drivers_lists_every_registered_driver() -> None:
     assert result.exit_code == 0
     listed = json.loads(result.stdout)
     assert [d["name"] for d in listed] == list(registered_drivers())
-    assert set(listed[0]) == {"name", "coe", "os", "server_type", "version", "module"}
+    assert set(listed[0]) == {"name", "coe", "os", "os_distros", "server_type", "version",
+                              "module"}
     table = coe("drivers")
     assert table.exit_code == 0 and "k8s_ubuntu" in table.stdout
 

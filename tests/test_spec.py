@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from coe_provider.errors import SpecError
+from coe_provider.registry import DriverNotFound, find_driver
 from coe_provider.spec import ClusterSpec, NodeGroupSpec
 from coe_provider.validation import resolve_clusters
 from tests.conftest import REPO, Recorded, cluster_settings
@@ -141,6 +142,14 @@ def test_lookup_by_coe_and_os() -> None:
     del cluster["driver"]
     cluster.update({"coe": "kubernetes", "os": "ubuntu"})
     assert resolve_clusters(settings, REPO)["c1"].driver.name == "k8s_ubuntu"
+
+
+def test_swarm_driver_also_takes_debian_images() -> None:
+    """swarm_ubuntu's bootstrap only needs docker.io, which Debian ships too."""
+    assert find_driver("swarm", "debian").name == "swarm_ubuntu"
+    assert find_driver("swarm", "ubuntu").name == "swarm_ubuntu"
+    with pytest.raises(DriverNotFound, match="os='debian'"):
+        find_driver("kubernetes", "debian")
 
 
 def test_python_models_use_snake_case() -> None:

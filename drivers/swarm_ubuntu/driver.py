@@ -42,7 +42,8 @@ SWARM_DIR = "/etc/coe/swarm"
 class SwarmUbuntuCluster(CoeCluster):
     """A Docker Swarm mode cluster: masters are managers, node groups are workers."""
 
-    provides: ClassVar[DriverProvides] = DriverProvides(coe="swarm", os="ubuntu")
+    provides: ClassVar[DriverProvides] = DriverProvides(coe="swarm", os="ubuntu",
+                                                             also_os=("debian",))
     label_model: ClassVar[type[BaseModel]] = SwarmLabels
     api_port: ClassVar[int] = DOCKER_TLS_PORT
     driver_version: ClassVar[str] = driverfiles.driver_version(__package__)

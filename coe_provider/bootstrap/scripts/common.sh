@@ -107,8 +107,30 @@ _coe_apt_install_once() {
             -o Dpkg::Options::=--force-confold install "$@"
 }
 
-# coe_apt_install PKG...: install packages non-interactively, retried while mirrors flap.
+# _coe_apt_installed PKG[=VERSION]...: succeed when every package is installed (at VERSION when
+# one is given), so that images with the packages baked in need no archive at all.
+_coe_apt_installed() {
+    local spec name want have
+    for spec in "$@"; do
+        name="${spec%%=*}"
+        want=""
+        [[ "${spec}" != *=* ]] || want="${spec#*=}"
+        have="$(dpkg-query -W -f='${db:Status-Status} ${Version}' "${name}" 2>/dev/null)" ||
+            return 1
+        [[ "${have}" == "installed "* ]] || return 1
+        # VERSION may be a pattern (kubelet=1.31.2-*), as apt-get accepts.
+        # shellcheck disable=SC2053
+        [[ -z "${want}" || "${have#installed }" == ${want} ]] || return 1
+    done
+}
+
+# coe_apt_install PKG[=VERSION]...: install packages non-interactively, retried while mirrors
+# flap; nothing is fetched when the image has them all already.
 coe_apt_install() {
+    if _coe_apt_installed "$@"; then
+        coe_log "apt: already installed: $*"
+        return 0
+    fi
     coe_log "apt: installing $*"
     # needrestart (Ubuntu 22.04+) must not prompt either.
     DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 coe_retry 10 15 _coe_apt_install_once "$@"
