@@ -85,10 +85,18 @@ def run_function(
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
     seed: str = "coe-plan",
+    providers: ProviderAnswers | None = None,
+    openstack: OpenStackAnswers | None = None,
 ) -> ProgramRun:
-    """Run ``program`` as a Pulumi program under the mocks runtime and record it."""
-    openstack = OpenStackAnswers()
-    mocks = PlanMocks(ProviderAnswers(seed=seed, clock=PLAN_CLOCK), openstack)
+    """Run ``program`` as a Pulumi program under the mocks runtime and record it.
+
+    ``providers`` and ``openstack`` answer for the tls/random and OpenStack resources; by
+    default a plan's deterministic answers (randomness from ``seed``, certificates issued at
+    :data:`PLAN_CLOCK`, addresses in construction order).
+    """
+    openstack = openstack if openstack is not None else OpenStackAnswers()
+    providers = providers if providers is not None else ProviderAnswers(seed, PLAN_CLOCK)
+    mocks = PlanMocks(providers, openstack)
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
@@ -129,8 +137,11 @@ def run_program_directory(
     config: Mapping[str, str],
     secret_keys: list[str] | None = None,
     seed: str = "coe-plan",
+    providers: ProviderAnswers | None = None,
+    openstack: OpenStackAnswers | None = None,
 ) -> ProgramRun:
-    """Run the ``__main__.py`` of a Pulumi Python project directory under the mocks runtime."""
+    """Run the ``__main__.py`` of a Pulumi Python project directory under the mocks runtime
+    (``providers`` and ``openstack`` as for :func:`run_function`)."""
     from coe_provider.yamlload import load_yaml_file
 
     project_file = program_dir / "Pulumi.yaml"
@@ -148,4 +159,5 @@ def run_program_directory(
             runpy.run_path(str(main), run_name="__main__")
 
     return run_function(program, project=project, stack=stack, config=config,
-                        secret_keys=secret_keys, seed=seed)
+                        secret_keys=secret_keys, seed=seed, providers=providers,
+                        openstack=openstack)

@@ -50,6 +50,7 @@ __all__ = [
     "HarnessError",
     "RunningVm",
     "SegmentHub",
+    "VmDisk",
     "VmSpec",
     "boot_vms",
     "build_base_image",
@@ -596,6 +597,18 @@ class SegmentHub:
 
 
 @dataclass(frozen=True)
+class VmDisk:
+    """An extra, blank virtio disk: what Nova attaches for a Cinder volume."""
+
+    size_gib: int
+    """Its size; the guest sees exactly ``size_gib`` GiB."""
+
+    serial: str = ""
+    """The virtio serial (Nova passes a volume's ID, cut to 20 characters, so the guest finds
+    it as ``/dev/disk/by-id/virtio-<serial>``); empty for none."""
+
+
+@dataclass(frozen=True)
 class VmSpec:
     """One VM to boot.
 
@@ -613,6 +626,8 @@ class VmSpec:
     cpus: int = 1
     forward_ports: tuple[int, ...] = ()
     prefix_length: int = 24
+    disks: tuple[VmDisk, ...] = ()
+    """Blank disks attached after the root disk and the seed, in order."""
 
 
 @dataclass
@@ -768,6 +783,25 @@ def _make_seed(spec: VmSpec, uplink_mac: str, vmdir: Path, log: Path) -> Path:
     return seed
 
 
+def _disk_path(vmdir: Path, index: int) -> Path:
+    """Where the ``index``-th extra disk of a VM lives (a sparse qcow2)."""
+    return vmdir / f"disk-{index}.qcow2"
+
+
+def _disk_arguments(spec: VmSpec, vmdir: Path) -> list[str]:
+    """``-drive``/``-device`` pairs for the VM's extra disks, each with its serial if any."""
+    arguments: list[str] = []
+    for index, disk in enumerate(spec.disks):
+        drive = f"x{index}"
+        device = f"virtio-blk-pci,drive={drive}" + (f",serial={disk.serial}" if disk.serial else "")
+        arguments += [
+            "-drive", f"file={_disk_path(vmdir, index)},format=qcow2,if=none,id={drive},"
+                      "cache=unsafe",
+            "-device", device,
+        ]
+    return arguments
+
+
 def _qemu_command(
     image: BaseImage, spec: VmSpec, vmdir: Path, seed: Path, uplink_mac: str, hub: SegmentHub,
     forwards: dict[int, int],
@@ -788,8 +822,13 @@ def _qemu_command(
         "-kernel", str(image.kernel),
         "-initrd", str(image.initrd),
         "-append", KERNEL_ARGS,
-        "-drive", f"file={vmdir / 'disk.qcow2'},format=qcow2,if=virtio,cache=unsafe",
-        "-drive", f"file={seed},format=raw,if=virtio,readonly=on",
+        # Explicit devices, so that PCI slots (and so vda, vdb, ...) follow this order: the
+        # root disk is vda, as the kernel command line and the image's fstab expect.
+        "-drive", f"file={vmdir / 'disk.qcow2'},format=qcow2,if=none,id=root,cache=unsafe",
+        "-device", "virtio-blk-pci,drive=root",
+        "-drive", f"file={seed},format=raw,if=none,id=seed,readonly=on",
+        "-device", "virtio-blk-pci,drive=seed",
+        *_disk_arguments(spec, vmdir),
         "-netdev", user,
         "-device", f"virtio-net-pci,netdev=n0,mac={uplink_mac}",
         "-netdev", hub.netdev("n1"),
@@ -833,6 +872,10 @@ def boot_vms(
                  overlay],
                 log,
             )
+            for number, disk in enumerate(spec.disks):
+                _disk_path(vmdir, number).unlink(missing_ok=True)
+                _run(["qemu-img", "create", "-q", "-f", "qcow2", _disk_path(vmdir, number),
+                      f"{disk.size_gib}G"], log)
             seed = _make_seed(spec, uplink_mac, vmdir, log)
             forwards = {guest: _free_port() for guest in spec.forward_ports}
             cmd = _qemu_command(image, spec, vmdir, seed, uplink_mac, hub, forwards)
@@ -903,4 +946,5 @@ def vm_cluster(
             for vm in vms:
                 vm.stop()
                 # The overlays hold hundreds of MB each; the logs stay for inspection.
-                (vm.workdir / "disk.qcow2").unlink(missing_ok=True)
+                for disk in (vm.workdir / "disk.qcow2", *vm.workdir.glob("disk-*.qcow2")):
+                    disk.unlink(missing_ok=True)

@@ -1,0 +1,174 @@
+"""The swarm cluster the end-to-end test boots: planned by the root program, payloads extracted.
+
+The root program runs under the mocks runtime exactly as ``pulumi up`` would run it, with two
+differences in what the "providers" answer:
+
+* tls and random resources are answered with real cryptography from a fresh random seed and
+  the real clock (so certificates are valid on the VMs now, and tokens are not the plan's
+  reproducible ones);
+* each node's port gets the address its VM will have on the test segment.
+
+Everything else (user_data, volumes, outputs) is what the program itself produced.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from coe_provider.plan.openstack_answers import PORT, OpenStackAnswers
+from coe_provider.plan.provider_answers import ProviderAnswers
+from coe_provider.plan.runner import config_from_stack_file, run_program_directory
+from coe_provider.plan.secrets import reveal
+from tests.conftest import REPO
+
+CLUSTER = "e2e"
+"""The cluster's name (its nodes are ``e2e-master-N`` and ``e2e-workers-N``)."""
+
+SUBNET = "10.77.0.0/24"
+"""The cluster subnet, which is also the VMs' shared segment."""
+
+NODE_ADDRESSES = {
+    f"{CLUSTER}-master-0": "10.77.0.101",
+    f"{CLUSTER}-master-1": "10.77.0.102",
+    f"{CLUSTER}-master-2": "10.77.0.103",
+    f"{CLUSTER}-workers-0": "10.77.0.111",
+}
+"""Port name -> the address of the VM that plays that server (clear of the plan's own range,
+which the load balancer's VIP takes from)."""
+
+JOIN_TOKEN = re.compile(r"SWMTKN-1-[0-9a-z]{20,}-[0-9a-z]{10,}")
+"""A real swarm join token (the bootstrap's own pattern for one does not match this)."""
+
+VOLUME_GIB = 1
+"""Size of the Docker data disk and of the managers' Raft state volume."""
+
+SWARM_SETTINGS: dict[str, Any] = {
+    "clusters": {
+        CLUSTER: {
+            # By coe and os: the driver must take Debian images as well as Ubuntu ones.
+            "coe": "swarm",
+            "os": "debian",
+            "template": {
+                "image": "debian-12",
+                "flavor": "m1.small",
+                "externalNetwork": "public",
+                "subnetCidr": SUBNET,
+                "dockerVolumeSize": VOLUME_GIB,
+                "etcdVolumeSize": VOLUME_GIB,
+                "masterLbEnabled": True,
+                "apiAllowedCidrs": ["203.0.113.0/24"],
+                "labels": {"default_addr_pool": ["10.200.0.0/16"]},
+            },
+            "masterCount": 3,
+            "nodeGroups": [{"name": "workers", "count": 1}],
+        }
+    }
+}
+"""The cluster: 3 managers behind a load balancer, 1 worker, data and state volumes."""
+
+
+@dataclass
+class VmNetworkAnswers(OpenStackAnswers):
+    """The plan's OpenStack answers, except that named ports get the given addresses; also
+    remembers the ID handed to every resource."""
+
+    port_addresses: dict[str, str] = field(default_factory=dict)
+    """Port name -> fixed IP."""
+
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(type, name) -> the ID the resource got."""
+
+    def outputs(self, type_token: str, urn: str, name: str,
+                inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        resource_id, state = super().outputs(type_token, urn, name, inputs)
+        if type_token == PORT and name in self.port_addresses:
+            state["allFixedIps"] = [self.port_addresses[name]]
+        self.ids[(type_token, name)] = resource_id
+        return resource_id, state
+
+
+@dataclass(frozen=True)
+class PlannedDisk:
+    """A disk Nova would attach: a blank data volume or a Cinder volume by ID."""
+
+    size_gib: int
+    """Its size."""
+
+    volume_id: str
+    """The Cinder volume ID ("" for a blank block-device-mapping volume)."""
+
+
+@dataclass(frozen=True)
+class PlannedNode:
+    """One server of the planned cluster."""
+
+    name: str
+    """Server (and VM, and host) name."""
+
+    address: str
+    """Its private address."""
+
+    user_data: str
+    """The cloud-config Nova would get, in clear."""
+
+    disks: tuple[PlannedDisk, ...]
+    """Its extra disks, in block-device-mapping order."""
+
+
+@dataclass(frozen=True)
+class PlannedSwarm:
+    """What the root program produced for the cluster."""
+
+    nodes: tuple[PlannedNode, ...]
+    """Every server, masters first."""
+
+    outputs: dict[str, Any]
+    """The cluster's stack output ``cluster:<name>``, secrets revealed."""
+
+    everything: str
+    """Every input and output of the run, revealed and serialised (to search for leaks)."""
+
+
+VOLUME = "openstack:blockstorage/volume:Volume"
+INSTANCE = "openstack:compute/instance:Instance"
+
+
+def plan_swarm() -> PlannedSwarm:
+    """Run the root program for :data:`SWARM_SETTINGS` and collect what the VMs need."""
+    config, secret_keys = config_from_stack_file(
+        {"config": {f"coe:{key}": value for key, value in SWARM_SETTINGS.items()}})
+    answers = VmNetworkAnswers(port_addresses=dict(NODE_ADDRESSES))
+    providers = ProviderAnswers(seed=secrets.token_hex(32),
+                                clock=datetime.datetime.now(datetime.UTC))
+    run = run_program_directory(REPO, "e2e", config, secret_keys, providers=providers,
+                                openstack=answers)
+    volume_sizes = {
+        answers.ids[(VOLUME, r.name)]: int(reveal(r.inputs)["size"])
+        for r in run.resources if r.type == VOLUME
+    }
+    nodes = []
+    for server in sorted((r for r in run.resources if r.type == INSTANCE),
+                         key=lambda r: ("workers" in r.name, r.name)):
+        inputs = reveal(server.inputs)
+        disks = tuple(
+            PlannedDisk(int(device["volumeSize"]), "") if device["sourceType"] == "blank"
+            else PlannedDisk(volume_sizes[device["uuid"]], device["uuid"])
+            for device in inputs.get("blockDevices", [])
+            if device.get("bootIndex", 0) != 0
+        )
+        nodes.append(PlannedNode(server.name, NODE_ADDRESSES[server.name], inputs["userData"],
+                                 disks))
+    revealed = {
+        "inputs": [reveal(r.inputs) for r in run.resources],
+        "outputs": reveal(run.stack_outputs),
+    }
+    return PlannedSwarm(
+        nodes=tuple(nodes),
+        outputs=reveal(run.stack_outputs)[f"cluster:{CLUSTER}"],
+        everything=json.dumps(revealed, default=str),
+    )

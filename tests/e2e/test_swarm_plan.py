@@ -1,0 +1,83 @@
+"""The plan the swarm end-to-end test boots, checked without VMs (runs in the default suite).
+
+If these fail, the VMs would boot the wrong thing; they are cheap enough to run everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import shlex
+
+import pytest
+import yaml
+from cryptography import x509
+
+from tests.e2e.swarm_plan import (
+    JOIN_TOKEN,
+    NODE_ADDRESSES,
+    VOLUME_GIB,
+    PlannedSwarm,
+    plan_swarm,
+)
+
+
+@pytest.fixture(scope="module")
+def planned() -> PlannedSwarm:
+    """One plan for the module."""
+    return plan_swarm()
+
+
+def written_files(user_data: str) -> dict[str, str]:
+    """path -> content of a cloud-config's write_files."""
+    document = yaml.safe_load(user_data)
+    return {item["path"]: item["content"] for item in document["write_files"]}
+
+
+def env(text: str) -> dict[str, str]:
+    """KEY='value' lines as a mapping."""
+    return {key: shlex.split(value)[0] if value else ""
+            for key, _, value in (line.partition("=") for line in text.splitlines() if line)}
+
+
+def test_each_node_gets_the_address_of_its_vm(planned: PlannedSwarm) -> None:
+    assert {node.name: node.address for node in planned.nodes} == NODE_ADDRESSES
+    managers = " ".join(NODE_ADDRESSES[f"e2e-master-{i}"] for i in range(3))
+    for node in planned.nodes:
+        files = written_files(node.user_data)
+        assert env(files["/etc/coe/node.env"])["COE_NODE_ADDRESS"] == node.address
+        assert env(files["/etc/coe/driver.env"])["SWARM_MANAGERS"] == managers
+    assert planned.outputs["masterAddresses"] == managers.split()
+
+
+def test_disks_are_what_nova_would_attach(planned: PlannedSwarm) -> None:
+    for node in planned.nodes:
+        sizes = [disk.size_gib for disk in node.disks]
+        ids = [disk.volume_id for disk in node.disks]
+        if "master" in node.name:
+            assert sizes == [VOLUME_GIB, VOLUME_GIB] and ids[0] == "" and len(ids[1]) == 36
+            node_env = env(written_files(node.user_data)["/etc/coe/node.env"])
+            assert node_env["COE_ETCD_VOLUME_ID"] == ids[1]
+        else:
+            assert sizes == [VOLUME_GIB] and ids == [""]
+
+
+def test_no_join_token_is_planned(planned: PlannedSwarm) -> None:
+    assert "SWMTKN-1-" in planned.everything  # the bootstrap's own check names the prefix
+    assert not JOIN_TOKEN.search(planned.everything)
+
+
+def test_certificates_are_real_and_valid_now(planned: PlannedSwarm) -> None:
+    bundle = planned.outputs["dockerTls"]
+    ca = x509.load_pem_x509_certificate(bundle["ca.pem"].encode())
+    client = x509.load_pem_x509_certificate(bundle["cert.pem"].encode())
+    client.verify_directly_issued_by(ca)
+    now = datetime.datetime.now(datetime.UTC)
+    for cert in (ca, client):
+        assert cert.not_valid_before_utc <= now < cert.not_valid_after_utc
+    first = planned.nodes[0]
+    server = x509.load_pem_x509_certificate(
+        written_files(first.user_data)["/etc/docker/tls/server-cert.pem"].encode())
+    server.verify_directly_issued_by(ca)
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert ipaddress.ip_address(first.address) in names.get_values_for_type(x509.IPAddress)
