@@ -24,8 +24,8 @@ import pulumi_openstack as openstack
 from pydantic import BaseModel
 
 from coe_provider.bastion import Bastion, create_bastion
-from coe_provider.bootstrap import ProxySettings, render_cloud_config
-from coe_provider.bootstrap.cloudconfig import render_bastion_cloud_config
+from coe_provider.bootstrap import ProxySettings
+from coe_provider.bootstrap.cloudconfig import CloudConfigRenderer, render_bastion_cloud_config
 from coe_provider.compute import (
     ImageResolver,
     ReplacementPolicy,
@@ -244,6 +244,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         ] if template.floating_ip_enabled and template.external_network else []
         """Public addresses of the masters, when nodes get floating IPs."""
         self._build_endpoint(master_names, master_addresses)
+        self._cloud_configs = CloudConfigRenderer(
+            self.api_internal_host, self.api_port, self.proxy, self.ssh_key.public_key_openssh)
         self.prepare()
         master_group = create_server_group(
             f"{self.cluster_name}-{MASTER_GROUP}", SERVER_GROUP_POLICY, self)
@@ -368,9 +370,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
                 retain=retain, parent=self)
         node = self._node_context(role, group, index, address, first_master,
                                   state_volume.id if state_volume else None, node_group)
-        user_data = render_cloud_config(node, self.bootstrap(node), self.api_internal_host,
-                                        self.api_port, self.proxy,
-                                        self.ssh_key.public_key_openssh)
+        user_data = self._cloud_configs.render(node, self.bootstrap(node))
         flavor = self.spec.master_flavor if role == "master" else (
             (node_group.flavor if node_group else None) or template.flavor)
         server = ServerSpec(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -47,6 +48,7 @@ class ProxySettings:
     """Hosts and CIDRs that bypass the proxy."""
 
 
+@functools.cache
 def common_library() -> str:
     """The shared shell library (``coe_provider/bootstrap/scripts/common.sh``)."""
     return files("coe_provider.bootstrap").joinpath("scripts/common.sh").read_text()
@@ -125,66 +127,166 @@ def render_cloud_config(
     """The node's complete cloud-config, a secret because it carries cluster credentials.
 
     ``admin_key`` is the cluster's SSH public key, authorised for the ``coe`` user that the
-    scale manager's removal commands log in as.
+    scale manager's removal commands log in as. A cluster renders all its nodes through one
+    :class:`CloudConfigRenderer`, which resolves these cluster-wide values once.
     """
-    node_environment: dict[str, pulumi.Input[str]] = {
-        "COE_CLUSTER": node.cluster,
-        "COE_ROLE": node.role,
-        "COE_GROUP": node.group,
-        "COE_INDEX": str(node.index),
-        "COE_NODE_NAME": node.name,
-        "COE_NODE_ADDRESS": node.address,
-        "COE_FIRST_MASTER": "true" if node.first_master else "false",
-        "COE_API_HOST": api_host,
-        "COE_API_PORT": str(api_port),
-        "COE_ETCD_VOLUME_ID": node.etcd_volume_id if node.etcd_volume_id is not None else "",
-        "COE_DATA_VOLUME_GIB": str(node.data_volume_gib),
-        "HTTP_PROXY": proxy.http_proxy or "",
-        "HTTPS_PROXY": proxy.https_proxy or "",
-        "NO_PROXY": proxy.no_proxy or "",
-    }
-    file_contents = [item.content for item in payload.files]
+    return CloudConfigRenderer(api_host, api_port, proxy, admin_key).render(node, payload)
 
-    def build(resolved: list[Any]) -> str:
-        node_env, driver_env, contents, key, host_keys = resolved
-        write_files = [
-            {"path": COMMON_LIBRARY_PATH, "permissions": "0644", "content": common_library()},
-            {"path": "/etc/coe/node.env", "permissions": "0600", "content": env_file(node_env)},
-            {"path": "/etc/coe/driver.env", "permissions": "0600",
-             "content": env_file(driver_env)},
-        ]
-        write_files += [
-            {"path": item.path, "permissions": item.permissions, "content": content}
-            for item, content in zip(payload.files, contents, strict=True)
-        ]
-        write_files.append({"path": BOOTSTRAP_PATH, "permissions": "0755",
-                            "content": payload.script})
-        head: dict[str, Any] = {
-            "hostname": node.name,
-            "preserve_hostname": False,
-            "users": admin_users(key),
+
+@dataclass(frozen=True)
+class _ClusterValues:
+    """What every node's cloud-config shares, once resolved. Not a list or a mapping, so
+    ``Output.all`` passes it along as one value instead of lifting each item again."""
+
+    api_host: str
+    admin_key: str
+
+
+class CloudConfigRenderer:
+    """Renders the cloud-config of every node of one cluster.
+
+    A large cluster has thousands of nodes whose cloud-configs differ in a handful of values,
+    and every input lifted into a Pulumi output costs the runtime tasks and futures. So the
+    cluster-wide values (the API host, the admin key) resolve once, as one secret output;
+    each node joins it with only its own dynamic values (its address, volume IDs, rendered
+    configuration) in one ``Output.all``, and its plain strings are merged when that resolves.
+    The YAML of the parts that are the same on every node is emitted once.
+    """
+
+    def __init__(self, api_host: pulumi.Input[str], api_port: int, proxy: ProxySettings,
+                 admin_key: pulumi.Input[str]) -> None:
+        self.api_port = api_port
+        """The API's port on the masters and the load balancer."""
+        self.proxy = proxy
+        """Proxy settings handed to every node."""
+        # Secret because every cloud-config carries cluster credentials: each node's render
+        # joins this output, so each is a secret whatever its own inputs are.
+        self._cluster: pulumi.Output[_ClusterValues] = pulumi.Output.secret(
+            pulumi.Output.all(api_host, admin_key).apply(lambda v: _ClusterValues(*v)))
+
+    def render(self, node: NodeContext, payload: BootstrapPayload) -> pulumi.Output[str]:
+        """The node's complete cloud-config, a secret."""
+        proxy = self.proxy
+        inputs = _DynamicInputs()
+        cluster = inputs.take(self._cluster)
+        node_environment: dict[str, Any] = {
+            "COE_CLUSTER": node.cluster,
+            "COE_ROLE": node.role,
+            "COE_GROUP": node.group,
+            "COE_INDEX": str(node.index),
+            "COE_NODE_NAME": node.name,
+            "COE_NODE_ADDRESS": inputs.take(node.address),
+            "COE_FIRST_MASTER": "true" if node.first_master else "false",
+            "COE_API_HOST": None,  # the cluster's, filled in below
+            "COE_API_PORT": str(self.api_port),
+            "COE_ETCD_VOLUME_ID": inputs.take(node.etcd_volume_id)
+            if node.etcd_volume_id is not None else "",
+            "COE_DATA_VOLUME_GIB": str(node.data_volume_gib),
+            "HTTP_PROXY": proxy.http_proxy or "",
+            "HTTPS_PROXY": proxy.https_proxy or "",
+            "NO_PROXY": proxy.no_proxy or "",
         }
-        if host_keys:
-            # Preset host keys replace the generated ones, so peers can pin them.
-            head["ssh_keys"] = dict(host_keys)
-        tail: dict[str, Any] = {}
-        if payload.packages:
-            tail["package_update"] = True
-            tail["packages"] = list(payload.packages)
-        tail["runcmd"] = [[BOOTSTRAP_PATH]]
-        tail["final_message"] = f"coe bootstrap of {node.name} finished after $UPTIME s"
-        text = "".join([
-            "#cloud-config\n", _dump(head), "write_files:\n",
-            *(write_file_entry(f["path"], f["permissions"], f["content"]) for f in write_files),
-            _dump(tail),
-        ])
-        return check_user_data_size(node.name, text)
+        driver_env = inputs.take_dict(payload.environment)
+        contents = inputs.take_list([item.content for item in payload.files])
+        host_keys = inputs.take_dict(payload.ssh_host_keys)
 
-    rendered = pulumi.Output.all(
-        pulumi.Output.all(**node_environment),
-        pulumi.Output.all(**payload.environment),
-        pulumi.Output.all(*file_contents),
-        admin_key,
-        pulumi.Output.all(**payload.ssh_host_keys),
-    ).apply(build)
-    return pulumi.Output.secret(rendered)
+        def build(resolved: list[Any]) -> str:
+            fill = inputs.filler(resolved)
+            shared: _ClusterValues = fill(cluster)
+            node_env = fill(node_environment)
+            node_env["COE_API_HOST"] = shared.api_host
+            write_files = [
+                (COMMON_LIBRARY_PATH, "0644", common_library()),
+                ("/etc/coe/node.env", "0600", env_file(node_env)),
+                ("/etc/coe/driver.env", "0600", env_file(fill(driver_env))),
+            ]
+            write_files += [
+                (item.path, item.permissions, content)
+                for item, content in zip(payload.files, fill(contents), strict=True)
+            ]
+            write_files.append((BOOTSTRAP_PATH, "0755", payload.script))
+            head = [_dump({"hostname": node.name, "preserve_hostname": False}),
+                    _users_entry(shared.admin_key)]
+            if host_keys:
+                # Preset host keys replace the generated ones, so peers can pin them.
+                head.append(_dump({"ssh_keys": fill(host_keys)}))
+            text = "".join([
+                "#cloud-config\n", *head, "write_files:\n",
+                *(write_file_entry(*entry) for entry in write_files),
+                _run_entries(tuple(payload.packages)),
+                _dump({"final_message": f"coe bootstrap of {node.name} finished after $UPTIME s"}),
+            ])
+            return check_user_data_size(node.name, text)
+
+        return inputs.resolve().apply(build)
+
+
+# A cloud-config is one block mapping, so its YAML is the concatenation of its entries' YAML,
+# in order: the entries that are the same on every node are emitted once.
+
+@functools.lru_cache(maxsize=64)
+def _users_entry(public_key: str) -> str:
+    return _dump({"users": admin_users(public_key)})
+
+
+@functools.lru_cache(maxsize=64)
+def _run_entries(packages: tuple[str, ...]) -> str:
+    entries: dict[str, Any] = {}
+    if packages:
+        entries["package_update"] = True
+        entries["packages"] = list(packages)
+    entries["runcmd"] = [[BOOTSTRAP_PATH]]
+    return _dump(entries)
+
+
+class _Slot:
+    """Stands for the ``index``-th dynamic input until the inputs resolve."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+class _DynamicInputs:
+    """Collects the inputs of a render that are not plain strings, so one ``Output.all``
+    resolves them all (keeping their dependencies and secretness) and the plain strings
+    never become outputs."""
+
+    def __init__(self) -> None:
+        self._inputs: list[pulumi.Input[Any]] = []
+
+    def take(self, value: pulumi.Input[Any]) -> Any:
+        """``value`` itself when it is a plain string, else a slot for its resolved value."""
+        if isinstance(value, str):
+            return value
+        self._inputs.append(value)
+        return _Slot(len(self._inputs) - 1)
+
+    def take_dict(self, values: dict[str, pulumi.Input[Any]]) -> dict[str, Any]:
+        """:meth:`take` for each value of a mapping."""
+        return {name: self.take(value) for name, value in values.items()}
+
+    def take_list(self, values: list[pulumi.Input[Any]]) -> list[Any]:
+        """:meth:`take` for each item of a list."""
+        return [self.take(value) for value in values]
+
+    def resolve(self) -> pulumi.Output[list[Any]]:
+        """All dynamic inputs as one output (an empty list when there are none)."""
+        return pulumi.Output.all(*self._inputs)
+
+    @staticmethod
+    def filler(resolved: list[Any]) -> Callable[[Any], Any]:
+        """A function that replaces the slots in a taken value, mapping or list by what they
+        resolved to."""
+
+        def fill(taken: Any) -> Any:
+            if isinstance(taken, _Slot):
+                return resolved[taken.index]
+            if isinstance(taken, dict):
+                return {name: fill(value) for name, value in taken.items()}
+            if isinstance(taken, list):
+                return [fill(value) for value in taken]
+            return taken
+
+        return fill

@@ -7,11 +7,14 @@ Data-source calls get placeholders that the plan lists as such.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from coe_provider.plan.secrets import is_secret
 
 PLACEHOLDER_SUBNET_CIDR = "10.0.0.0/24"
 """CIDR reported for an existing subnet that a data source looked up."""
@@ -26,7 +29,18 @@ PORT = "openstack:networking/port:Port"
 SUBNET = "openstack:networking/subnet:Subnet"
 LOAD_BALANCER = "openstack:loadbalancer/loadBalancer:LoadBalancer"
 FLOATING_IP = "openstack:networking/floatingIp:FloatingIp"
+INSTANCE = "openstack:compute/instance:Instance"
 ADDRESS_CONSUMERS = (PORT, LOAD_BALANCER)
+
+
+def user_data_digest(value: Any) -> Any:
+    """What the provider reports for a server's user_data: the SHA-1 of the text, in hex
+    (still a secret when the text was one)."""
+    if is_secret(value):
+        return {**value, "value": user_data_digest(value.get("value"))}
+    if isinstance(value, str):
+        return hashlib.sha1(value.encode()).hexdigest()
+    return value
 
 
 def stable_id(*parts: str) -> str:
@@ -107,6 +121,10 @@ class OpenStackAnswers:
         elif type_token == "openstack:identity/applicationCredential:ApplicationCredential":
             state.setdefault("secret", stable_id(urn, "secret"))
             state["projectId"] = stable_id("project")
+        elif type_token == INSTANCE and "userData" in state:
+            # The provider keeps a server's user_data in state as its SHA-1, not the text;
+            # echoing thousands of cloud-configs back would hold two more copies of each.
+            state["userData"] = user_data_digest(state["userData"])
         return resource_id, state
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import pulumi
@@ -47,6 +48,12 @@ CNI_RULES: dict[str, list[tuple[str, int | None, int | None, str]]] = {
     "flannel": [("udp", 8472, 8472, "flannel VXLAN")],
 }
 """Ports each pod network needs between nodes."""
+
+
+@functools.cache
+def _template(name: str) -> str:
+    """A script from the driver's templates, read once per process."""
+    return driverfiles.driver_file(__package__, "templates", name)
 
 
 class KubernetesUbuntuCluster(CoeCluster):
@@ -177,21 +184,28 @@ class KubernetesUbuntuCluster(CoeCluster):
             ).apply(lambda v: init_configuration(
                 self.cluster_name, node.name, v[0], v[1], API_PORT,
                 [*v[3], "localhost", "127.0.0.1"], labels, v[2]))
-        return pulumi.Output.all(node.address, self.api_internal_host, self.join_secrets).apply(
-            lambda v: join_configuration(
-                node.name, v[0], v[1], API_PORT, labels, v[2],
-                control_plane=node.role == "master", node_labels=node.labels,
-                taints=node.taints))
-
-    def bootstrap(self, node: NodeContext) -> BootstrapPayload:
-        labels = self.k8s
-        files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600")]
         if node.role == "master":
-            files_ += self._pki_files()
-            if self.cloud_config is not None:
-                files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
-                                            self.cloud_config, "0600"))
-        environment: dict[str, pulumi.Input[str]] = {
+            return pulumi.Output.all(
+                node.address, self.api_internal_host, self.join_secrets,
+            ).apply(lambda v: join_configuration(
+                node.name, v[0], v[1], API_PORT, labels, v[2], control_plane=True,
+                node_labels=node.labels, taints=node.taints))
+        # A worker's join configuration does not name its address: one apply per worker on
+        # the cluster's shared join inputs, not an Output.all over three outputs each.
+        return self._worker_join_inputs.apply(lambda v: join_configuration(
+            node.name, "", v[0], API_PORT, labels, v[1], control_plane=False,
+            node_labels=node.labels, taints=node.taints))
+
+    @functools.cached_property
+    def _worker_join_inputs(self) -> pulumi.Output[list[Any]]:
+        """The API's internal address and the join secrets, resolved once for all workers."""
+        return pulumi.Output.all(self.api_internal_host, self.join_secrets)
+
+    @functools.cached_property
+    def _environment(self) -> dict[str, str]:
+        """driver.env: the same on every node of the cluster."""
+        labels = self.k8s
+        return {
             "KUBE_VERSION": labels.kube_version,
             "KUBE_MINOR": labels.kube_minor,
             "CONTAINERD_VERSION": labels.containerd_version or "",
@@ -202,18 +216,25 @@ class KubernetesUbuntuCluster(CoeCluster):
             "CLOUD_PROVIDER_ENABLED": "true" if labels.cloud_provider_enabled else "false",
             "CLOUD_PROVIDER_VERSION": labels.cloud_provider_tag,
         }
-        script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")
-        return BootstrapPayload(script=script, environment=environment, files=files_,
+
+    def bootstrap(self, node: NodeContext) -> BootstrapPayload:
+        files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600")]
+        if node.role == "master":
+            files_ += self._pki_files()
+            if self.cloud_config is not None:
+                files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
+                                            self.cloud_config, "0600"))
+        environment: dict[str, pulumi.Input[str]] = dict(self._environment)
+        return BootstrapPayload(script=_template("bootstrap.sh"), environment=environment,
+                                files=files_,
                                 packages=["curl", "ca-certificates", "gpg", "apt-transport-https"])
 
     def removal_step(self, node: NodeContext) -> RemovalStep:
         """Workers are drained and deleted from the first master; a master drains itself and
         leaves etcd with ``kubeadm reset``."""
         if node.role == "master":
-            return RemovalStep("self", driverfiles.driver_file(
-                __package__, "templates", "remove-master.sh"))
-        return RemovalStep("first_master", driverfiles.driver_file(
-            __package__, "templates", "remove-worker.sh"))
+            return RemovalStep("self", _template("remove-master.sh"))
+        return RemovalStep("first_master", _template("remove-worker.sh"))
 
     def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
         kubeconfig = pulumi.Output.all(
