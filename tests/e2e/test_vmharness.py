@@ -41,6 +41,7 @@ runcmd:
         sleep 1
       done
       echo "COE-PING-$(hostname)-{peer}-$result after=$i" > /dev/ttyS0
+      systemctl start docker || true
       state=inactive
       for i in $(seq 1 120); do
         state=$(systemctl is-active docker); [ "$state" = active ] && break
