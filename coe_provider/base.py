@@ -115,6 +115,14 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         del labels, spec
         return []
 
+    @classmethod
+    def check_spec(cls, spec: ClusterSpec) -> list[tuple[tuple[str | int, ...], str]]:
+        """Rules on the cluster's own fields that only this driver has, as ``(path, rule)``
+        pairs where ``path`` is relative to the cluster (``("nodeGroups", 0, "taints")``);
+        none by default. For settings a driver cannot honour, so none is silently ignored."""
+        del spec
+        return []
+
     def prepare(self) -> None:
         """Create cluster-wide resources the bootstrap needs (keys, tokens); none by default.
 

@@ -241,6 +241,8 @@ def check_cluster(
             raise SpecError([*issues, *exc.issues]) from None
     labels, more = label_issues(spec, driver, path)
     issues += more
+    issues += [SpecIssue(join_path(path, *parts), message)
+               for parts, message in driver.cls.check_spec(spec)]
     if issues or labels is None:
         raise SpecError(issues)
     return ResolvedCluster(name=name, spec=spec, driver=driver, labels=labels)

@@ -59,6 +59,16 @@ class SwarmUbuntuCluster(CoeCluster):
         assert isinstance(labels, SwarmLabels)
         return pool_issues(labels, spec)
 
+    @classmethod
+    def check_spec(cls, spec: ClusterSpec) -> list[tuple[tuple[str | int, ...], str]]:
+        """Swarm has no taints: refuse them rather than build nodes that ignore them."""
+        return [
+            (("nodeGroups", position, "taints"),
+             "swarm has no taints; keep work off these nodes with node labels and placement "
+             "constraints (--constraint engine.labels.<key>==<value>)")
+            for position, group in enumerate(spec.node_groups) if group.taints
+        ]
+
     @property
     def swarm(self) -> SwarmLabels:
         """The typed labels."""
