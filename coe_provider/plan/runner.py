@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import os
 import runpy
@@ -22,6 +23,9 @@ from pulumi.runtime.sync_await import _sync_await
 from coe_provider.plan.openstack_answers import OpenStackAnswers, Placeholder
 from coe_provider.plan.provider_answers import ProviderAnswers
 from coe_provider.plan.recorder import PlanMocks, RecordedResource, RecordingMonitor
+
+GC_THRESHOLD = 50_000
+"""Allocations between the collector's young-generation passes while a program runs."""
 
 PLAN_CLOCK = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 """The instant certificates are issued at in a plan, so plans are reproducible."""
@@ -117,9 +121,16 @@ def run_function(
         if isinstance(root, pulumi.ComponentResource):
             root.register_outputs(massage(getattr(root, "outputs", {}), []))
 
+    # A program allocates many small, long-lived objects (one Output graph per resource):
+    # the default gen-0 threshold (700) makes the collector rescan them thousands of times.
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, thresholds[1], thresholds[2])
     try:
         _sync_await(run_pulumi_func(program_then_exports))
     finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
         stack_root = pulumi_settings.get_root_resource()
         if stack_root is not None:
             pulumi_settings.ROOT.set(None)
