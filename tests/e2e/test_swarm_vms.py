@@ -27,15 +27,11 @@ import pytest
 
 from tests.e2e.swarm_plan import JOIN_TOKEN, PlannedSwarm, plan_swarm
 from tests.e2e.vmharness import (
-    DEFAULT_CACHE_DIR,
-    HOST_PACKAGES,
     BaseImage,
     HarnessError,
     RunningVm,
     VmDisk,
     VmSpec,
-    build_base_image,
-    missing_prerequisites,
     vm_cluster,
 )
 
@@ -51,21 +47,6 @@ DOCKER_API = 2376
 BOOTSTRAP_FAILED = re.compile(
     r"coe-bootstrap\[\d+\]: (?:ERROR: |bootstrap FAILED)|Failed to run module scripts.user")
 """Console lines that show a bootstrap gave up."""
-
-
-@pytest.fixture(scope="module")
-def base_image() -> BaseImage:
-    """The cached guest image (built on first use); skips when the host cannot run VMs."""
-    problems = missing_prerequisites()
-    if problems:
-        message = (
-            "e2e VM harness unavailable: " + "; ".join(problems)
-            + f" (apt-get install -y {' '.join(HOST_PACKAGES)})"
-        )
-        if os.environ.get("COE_E2E_REQUIRED") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return build_base_image(DEFAULT_CACHE_DIR)
 
 
 def vm_specs(planned: PlannedSwarm) -> list[VmSpec]:

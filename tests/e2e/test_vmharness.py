@@ -6,20 +6,15 @@ Run with ``python3 -m pytest -m e2e tests/e2e -q`` (as root, with the packages i
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.vmharness import (
-    DEFAULT_CACHE_DIR,
-    HOST_PACKAGES,
     MIRROR,
     BaseImage,
     VmSpec,
-    build_base_image,
-    missing_prerequisites,
     vm_cluster,
 )
 
@@ -54,21 +49,6 @@ runcmd:
 """
 """Writes a marker, pings the peer on the private segment, waits for docker, fetches the
 archive's Release file through slirp; all reported on ttyS0."""
-
-
-@pytest.fixture(scope="session")
-def base_image() -> BaseImage:
-    """The cached guest image (built on first use); skips when the host cannot run VMs."""
-    problems = missing_prerequisites()
-    if problems:
-        message = (
-            "e2e VM harness unavailable: " + "; ".join(problems)
-            + f" (apt-get install -y {' '.join(HOST_PACKAGES)})"
-        )
-        if os.environ.get("COE_E2E_REQUIRED") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return build_base_image(DEFAULT_CACHE_DIR)
 
 
 def test_two_vms_boot_and_share_a_segment(base_image: BaseImage, tmp_path: Path,
