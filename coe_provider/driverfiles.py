@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from importlib.resources import files
 
 
+@functools.cache
 def driver_file(package: str | None, *path: str) -> str:
     """The text of ``path`` (e.g. ``"templates", "bootstrap.sh"``) inside ``package`` (a
-    driver module's ``__package__``)."""
+    driver module's ``__package__``), read once per process: drivers ask for the same
+    template for every node."""
     if not package:
         raise ValueError("driver files are read relative to a package; got none")
     return files(package).joinpath(*path).read_text()

@@ -50,12 +50,6 @@ CNI_RULES: dict[str, list[tuple[str, int | None, int | None, str]]] = {
 """Ports each pod network needs between nodes."""
 
 
-@functools.cache
-def _template(name: str) -> str:
-    """A script from the driver's templates, read once per process."""
-    return driverfiles.driver_file(__package__, "templates", name)
-
-
 class KubernetesUbuntuCluster(CoeCluster):
     """A Kubernetes cluster formed by kubeadm, with no manual step and no SSH."""
 
@@ -225,16 +219,18 @@ class KubernetesUbuntuCluster(CoeCluster):
                 files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
                                             self.cloud_config, "0600"))
         environment: dict[str, pulumi.Input[str]] = dict(self._environment)
-        return BootstrapPayload(script=_template("bootstrap.sh"), environment=environment,
-                                files=files_,
+        script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")
+        return BootstrapPayload(script=script, environment=environment, files=files_,
                                 packages=["curl", "ca-certificates", "gpg", "apt-transport-https"])
 
     def removal_step(self, node: NodeContext) -> RemovalStep:
         """Workers are drained and deleted from the first master; a master drains itself and
         leaves etcd with ``kubeadm reset``."""
         if node.role == "master":
-            return RemovalStep("self", _template("remove-master.sh"))
-        return RemovalStep("first_master", _template("remove-worker.sh"))
+            return RemovalStep("self", driverfiles.driver_file(
+                __package__, "templates", "remove-master.sh"))
+        return RemovalStep("first_master", driverfiles.driver_file(
+            __package__, "templates", "remove-worker.sh"))
 
     def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
         kubeconfig = pulumi.Output.all(
