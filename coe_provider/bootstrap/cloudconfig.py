@@ -19,6 +19,7 @@ import pulumi
 import yaml
 
 from coe_provider.contract import BootstrapPayload, NodeContext
+from coe_provider.yamldump import SafeDumper
 
 NOVA_USER_DATA_LIMIT = 65535
 """Nova rejects user_data longer than this many bytes after base64 encoding."""
@@ -59,11 +60,7 @@ def env_file(values: dict[str, Any]) -> str:
     return "".join(f"{key}={shlex.quote(str(value))}\n" for key, value in values.items())
 
 
-# libyaml's emitter when PyYAML was built with it: the same output, several times faster.
-_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _LiteralDumper(_BaseDumper):  # type: ignore[valid-type,misc]
+class _LiteralDumper(SafeDumper):  # type: ignore[valid-type,misc]
     """Dump multi-line strings as literal blocks so payloads stay readable in the console."""
 
 

@@ -7,14 +7,12 @@ from typing import Any
 
 import yaml
 
+from coe_provider.yamldump import SafeDumper
+
 from .labels import KubernetesLabels
 
 API_VERSION = "kubeadm.k8s.io/v1beta4"
 """kubeadm configuration API this driver writes."""
-
-# libyaml's emitter when PyYAML was built with it: the same output as yaml.safe_dump, several
-# times faster (every node of a cluster gets its own join configuration).
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ def init_configuration(
         "kind": "KubeletConfiguration",
         "cgroupDriver": "systemd",
     }
-    return yaml.dump_all([init, cluster_config, kubelet], Dumper=_Dumper, sort_keys=False)
+    return yaml.dump_all([init, cluster_config, kubelet], Dumper=SafeDumper, sort_keys=False)
 
 
 def join_configuration(
@@ -129,4 +127,4 @@ def join_configuration(
         join["controlPlane"] = {
             "localAPIEndpoint": {"advertiseAddress": address, "bindPort": port},
         }
-    return yaml.dump(join, Dumper=_Dumper, sort_keys=False)
+    return yaml.dump(join, Dumper=SafeDumper, sort_keys=False)
