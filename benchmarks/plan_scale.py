@@ -33,11 +33,11 @@ from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
+from coe_provider.plan.openstack_answers import INSTANCE, PORT
+
 CHILD_MODES = ("coe", "baseline")
 """What a child process plans: the component or the hand-written program."""
 
-PORT = "openstack:networking/port:Port"
-INSTANCE = "openstack:compute/instance:Instance"
 
 
 def cluster_program(nodes: int, masters: int) -> Callable[[], None]:

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-INSTANCE = "openstack:compute/instance:Instance"
-"""Nova servers: the nodes of a cluster."""
+from coe_provider.plan.openstack_answers import INSTANCE
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ SUBNET = "openstack:networking/subnet:Subnet"
 LOAD_BALANCER = "openstack:loadbalancer/loadBalancer:LoadBalancer"
 FLOATING_IP = "openstack:networking/floatingIp:FloatingIp"
 INSTANCE = "openstack:compute/instance:Instance"
+"""Nova servers: the nodes of a cluster."""
 ADDRESS_CONSUMERS = (PORT, LOAD_BALANCER)
 
 

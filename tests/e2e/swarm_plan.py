@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from coe_provider.plan.openstack_answers import PORT, OpenStackAnswers
+from coe_provider.plan.openstack_answers import INSTANCE, PORT, OpenStackAnswers
 from coe_provider.plan.provider_answers import ProviderAnswers
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from coe_provider.plan.secrets import reveal
@@ -135,7 +135,6 @@ class PlannedSwarm:
 
 
 VOLUME = "openstack:blockstorage/volume:Volume"
-INSTANCE = "openstack:compute/instance:Instance"
 
 
 def plan_swarm() -> PlannedSwarm:
@@ -163,12 +162,10 @@ def plan_swarm() -> PlannedSwarm:
         )
         nodes.append(PlannedNode(server.name, NODE_ADDRESSES[server.name], inputs["userData"],
                                  disks))
-    revealed = {
-        "inputs": [reveal(r.inputs) for r in run.resources],
-        "outputs": reveal(run.stack_outputs),
-    }
+    outputs = reveal(run.stack_outputs)
+    revealed = {"inputs": [reveal(r.inputs) for r in run.resources], "outputs": outputs}
     return PlannedSwarm(
         nodes=tuple(nodes),
-        outputs=reveal(run.stack_outputs)[f"cluster:{CLUSTER}"],
+        outputs=outputs[f"cluster:{CLUSTER}"],
         everything=json.dumps(revealed, default=str),
     )
