@@ -523,6 +523,8 @@ class SegmentHub:
                     self._accept()
                     continue
                 port: _Port = key.data
+                if port not in self._ports:
+                    continue  # dropped while an earlier event of this batch was handled
                 if events & selectors.EVENT_READ:
                     self._read(port)
                 if events & selectors.EVENT_WRITE and port in self._ports:
