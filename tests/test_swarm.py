@@ -21,7 +21,7 @@ from coe_provider.errors import SpecError
 from coe_provider.plan.secrets import is_secret, reveal
 from coe_provider.validation import resolve_clusters
 from tests.conftest import EXAMPLES, REPO, Recorded, cluster_settings
-from tests.validators import cloud_init_schema, files_in
+from tests.validators import cloud_init_schema, files_in, systemd_verify
 
 SWARM_PORTS = {2377, 7946, 4789}
 """Swarm's cluster ports: only ever open to the cluster's own security groups."""
@@ -200,6 +200,30 @@ def test_removal_runs_on_the_first_manager_and_passes_shellcheck(
     result = subprocess.run([tool, "-S", "style", str(target)], capture_output=True, text=True,
                             check=False, timeout=120)
     assert result.returncode == 0, result.stdout
+
+
+def test_managers_prune_entries_left_by_unfinished_joins(ha: Recorded) -> None:
+    """Managers get coe-swarm-prune and its service and timer (verified by systemd-analyze);
+    the service passes the grace the behaviour tests use and logs only at notice."""
+    from tests.test_swarm_prune import GRACE
+
+    wanted = {"/usr/local/sbin/coe-swarm-prune": "0755",
+              "/etc/systemd/system/coe-swarm-prune.service": "0644",
+              "/etc/systemd/system/coe-swarm-prune.timer": "0644"}
+    for name in ("swarm-master-0", "swarm-master-2"):
+        written = {item["path"]: item for item in cloud_config(ha, name)["write_files"]}
+        assert {path: written[path]["permissions"] for path in wanted} == wanted
+    assert not set(wanted) & set(files_in(user_data(ha, "swarm-default-worker-0")))
+    files = files_in(user_data(ha, "swarm-master-1"))
+    units = {path.rsplit("/", 1)[1]: files[path] for path in wanted if "/systemd/" in path}
+    ok, output = systemd_verify(units, {"/usr/local/sbin/coe-swarm-prune":
+                                        files["/usr/local/sbin/coe-swarm-prune"]},
+                                provided=("docker.service",))
+    assert ok, output
+    service = units["coe-swarm-prune.service"].splitlines()
+    assert f"ExecStart=/usr/local/sbin/coe-swarm-prune {GRACE}" in service
+    assert {"SyslogLevel=notice", "LogLevelMax=notice", "Type=oneshot"} <= set(service)
+    assert "WantedBy=timers.target" in units["coe-swarm-prune.timer"].splitlines()
 
 
 def test_docker_configuration_per_role(ha: Recorded) -> None:

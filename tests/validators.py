@@ -1,4 +1,5 @@
-"""Real outside validators: Debian's cloud-init and shellcheck, run on rendered payloads."""
+"""Real outside validators: Debian's cloud-init, shellcheck and systemd-analyze, run on
+rendered payloads."""
 
 from __future__ import annotations
 
@@ -59,3 +60,31 @@ def files_in(user_data: str) -> dict[str, str]:
     """Every file a cloud-config writes (by path)."""
     document = yaml.safe_load(user_data)
     return {item["path"]: item["content"] for item in document.get("write_files", [])}
+
+
+def systemd_verify(units: dict[str, str], executables: dict[str, str],
+                   provided: tuple[str, ...] = ()) -> tuple[bool, str]:
+    """``systemd-analyze verify`` on unit files (by name); (no finding, output).
+
+    The tool checks that each ``ExecStart`` command exists, so every path in ``executables``
+    (path on the node -> script text) is written to a scratch copy and the units are pointed
+    at it; nothing else in a unit changes. ``provided`` names units the node's packages bring
+    (``docker.service``): each gets a stand-in beside the units, where the tool looks first."""
+    tool = _require("systemd-analyze")
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        for number, (node_path, script) in enumerate(sorted(executables.items())):
+            copy = directory / f"executable-{number}"
+            copy.write_text(script)
+            copy.chmod(0o755)
+            units = {name: text.replace(node_path, str(copy)) for name, text in units.items()}
+        for name, text in units.items():
+            (directory / name).write_text(text)
+        for name in provided:
+            (directory / name).write_text(
+                f"[Unit]\nDescription=stand-in for {name}\n[Service]\nExecStart=/bin/true\n")
+        paths = [str(directory / name) for name in units]
+        result = subprocess.run([tool, "verify", "--man=no", *paths], cwd=directory,
+                                capture_output=True, text=True, check=False, timeout=120)
+    output = result.stdout + result.stderr
+    return result.returncode == 0 and not output.strip(), output

@@ -38,6 +38,13 @@ ESP_PROTOCOL = "50"
 SWARM_DIR = "/etc/coe/swarm"
 """Where cloud-init leaves the driver's files for the bootstrap to install."""
 
+PRUNE_FILES = (
+    ("prune-nodes.sh", "/usr/local/sbin/coe-swarm-prune", "0755"),
+    ("coe-swarm-prune.service", "/etc/systemd/system/coe-swarm-prune.service", "0644"),
+    ("coe-swarm-prune.timer", "/etc/systemd/system/coe-swarm-prune.timer", "0644"),
+)
+"""The managers' clean-up of node entries left by unfinished joins: (template, path, mode)."""
+
 
 class SwarmUbuntuCluster(CoeCluster):
     """A Docker Swarm mode cluster: masters are managers, node groups are workers."""
@@ -130,6 +137,8 @@ class SwarmUbuntuCluster(CoeCluster):
                           self.join_keys.authorized_keys(self.network.cidr), "0600"),
             BootstrapFile(f"{SWARM_DIR}/sudoers", sudoers(), "0600"),
             *self.docker_pki.server_files(server),
+            *(BootstrapFile(path, driverfiles.driver_file(__package__, "templates", template),
+                            mode) for template, path, mode in PRUNE_FILES),
         ]
 
     def _environment(self) -> dict[str, pulumi.Input[str]]:

@@ -22,6 +22,9 @@ readonly SUDOERS_RULE=/etc/sudoers.d/coe-join
 readonly UNLOCK_KEY_FILE=/run/coe/swarm-unlock-key
 readonly TOKEN_PATTERN='^SWMTKN-1-[0-9a-z]+-[0-9a-z]+$'
 readonly SWARM_PORT=2377
+readonly PRUNE_UNIT=coe-swarm-prune
+readonly PRUNE_FILES=(/usr/local/sbin/coe-swarm-prune /etc/systemd/system/coe-swarm-prune.service
+    /etc/systemd/system/coe-swarm-prune.timer)
 MANAGERS=()
 ADDR_POOLS=()
 
@@ -48,7 +51,8 @@ check_settings() {
         files+=("${SWARM_DIR}/join_key" "${SWARM_DIR}/known_hosts")
     fi
     if is_manager; then
-        files+=("${SWARM_DIR}/authorized_keys" "${SWARM_DIR}/sudoers" "${TLS_FILES[@]}")
+        files+=("${SWARM_DIR}/authorized_keys" "${SWARM_DIR}/sudoers" "${TLS_FILES[@]}"
+            "${PRUNE_FILES[@]}")
     fi
     coe_require_files "${files[@]}"
 }
@@ -162,9 +166,12 @@ try_join() {
     esac
     for manager in "${MANAGERS[@]}"; do
         [[ "${manager}" != "${COE_NODE_ADDRESS}" ]] || continue
-        if join_via "${manager}"; then
-            coe_log "joined the swarm through ${manager}"
-            return 0
+        join_via "${manager}" && return 0
+        # Docker's join timed out but goes on in the background: asking another manager now
+        # could only fail ("already part of a swarm"); wait for this one instead.
+        if [[ "$(swarm_state)" == pending ]]; then
+            coe_log "the join through ${manager} goes on in the background"
+            return 1
         fi
     done
     return 1
@@ -174,6 +181,7 @@ try_join() {
 join_swarm() {
     coe_log "joining the swarm as a ${COE_ROLE} through ${MANAGERS[*]}"
     coe_retry 360 10 try_join || coe_die "no manager let this node join"
+    coe_log "this node is in the swarm ($(swarm_state))"
 }
 
 # keep_unlock_key: with autolock, leave the unlock key for root on tmpfs (gone at reboot).
@@ -211,6 +219,16 @@ init_swarm() {
     fi
 }
 
+# prune_unfinished_joins: run coe-swarm-prune once (a failure stops the bootstrap, so a
+# broken prune shows at once), then every minute from its timer. Retried: right after init or
+# join this node's own entry may not show its hostname yet, and the script refuses to act then.
+prune_unfinished_joins() {
+    coe_retry 30 5 systemctl start "${PRUNE_UNIT}.service" ||
+        coe_die "${PRUNE_UNIT} failed: see journalctl -u ${PRUNE_UNIT}"
+    systemctl enable --now "${PRUNE_UNIT}.timer"
+    coe_log "removing swarm entries left by unfinished joins every minute (${PRUNE_UNIT}.timer)"
+}
+
 # main: the whole bootstrap, in order.
 main() {
     check_settings
@@ -228,6 +246,9 @@ main() {
         init_swarm
     else
         join_swarm
+    fi
+    if is_manager; then
+        prune_unfinished_joins
     fi
     coe_mark_done
 }
