@@ -12,7 +12,7 @@ import pytest
 
 from coe_provider import driverfiles
 
-GRACE = 180
+GRACE = 120
 """The grace the service unit passes (tests/test_swarm.py checks the unit says so)."""
 
 FAKE_DOCKER = r"""#!/bin/bash
@@ -152,7 +152,7 @@ def test_a_refused_removal_fails_the_run_after_the_others(tmp_path: Path) -> Non
     assert "refused orphan1" in outcome.said and "removed entry orphan2" in outcome.said
 
 
-@pytest.mark.parametrize("arguments", [(), ("3m",), ("180", "extra")])
+@pytest.mark.parametrize("arguments", [(), ("3m",), ("120", "extra")])
 def test_the_grace_is_one_number_of_seconds(tmp_path: Path, arguments: tuple[str, ...]) -> None:
     outcome = run_prune(tmp_path, [SELF], arguments=arguments)
     assert outcome.status == 2

@@ -48,7 +48,7 @@ BOOTSTRAP_FAILED = re.compile(
     r"coe-bootstrap\[\d+\]: (?:ERROR: |bootstrap FAILED)|Failed to run module scripts.user")
 """Console lines that show a bootstrap gave up."""
 
-PRUNE_STARTED = "removing swarm entries left by unfinished joins every minute"
+PRUNE_STARTED = "removing swarm entries left by unfinished joins (coe-swarm-prune.timer)"
 """What a manager's bootstrap logs once its first coe-swarm-prune run has passed."""
 
 

@@ -167,12 +167,15 @@ try_join() {
     for manager in "${MANAGERS[@]}"; do
         [[ "${manager}" != "${COE_NODE_ADDRESS}" ]] || continue
         join_via "${manager}" && return 0
-        # Docker's join timed out but goes on in the background: asking another manager now
-        # could only fail ("already part of a swarm"); wait for this one instead.
-        if [[ "$(swarm_state)" == pending ]]; then
+        # Docker's join can time out and go on in the background (pending, then active):
+        # asking another manager then only fails ("already part of a swarm").
+        case "$(swarm_state)" in
+        active) return 0 ;;
+        pending)
             coe_log "the join through ${manager} goes on in the background"
             return 1
-        fi
+            ;;
+        esac
     done
     return 1
 }
@@ -220,13 +223,13 @@ init_swarm() {
 }
 
 # prune_unfinished_joins: run coe-swarm-prune once (a failure stops the bootstrap, so a
-# broken prune shows at once), then every minute from its timer. Retried: right after init or
+# broken prune shows at once), then every 30 s from its timer. Retried: right after init or
 # join this node's own entry may not show its hostname yet, and the script refuses to act then.
 prune_unfinished_joins() {
     coe_retry 30 5 systemctl start "${PRUNE_UNIT}.service" ||
         coe_die "${PRUNE_UNIT} failed: see journalctl -u ${PRUNE_UNIT}"
     systemctl enable --now "${PRUNE_UNIT}.timer"
-    coe_log "removing swarm entries left by unfinished joins every minute (${PRUNE_UNIT}.timer)"
+    coe_log "removing swarm entries left by unfinished joins (${PRUNE_UNIT}.timer)"
 }
 
 # main: the whole bootstrap, in order.

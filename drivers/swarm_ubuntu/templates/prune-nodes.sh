@@ -5,7 +5,7 @@
 # new ID) for every request. When a request times out (a loaded manager, docker's 20 s join
 # timeout) the daemon asks again, and the entry of the first request stays behind for good: no
 # hostname, status unknown, listed as a manager when the token was a manager's. Installed as
-# /usr/local/sbin/coe-swarm-prune on the managers; coe-swarm-prune.timer runs it every minute
+# /usr/local/sbin/coe-swarm-prune on the managers; coe-swarm-prune.timer runs it every 30 s
 # and the bootstrap once. Only the Raft leader acts, so two managers never race.
 #
 # An entry is removed only when it has never reported a hostname (a node does so on its first
