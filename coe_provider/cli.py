@@ -40,6 +40,7 @@ from coe_provider.yamlload import YamlLoadError, load_yaml_file
 
 if TYPE_CHECKING:
     from coe_provider.plan.document import Plan
+    from coe_provider.plan.openstack_answers import OpenStackAnswers
     from coe_provider.plan.runner import ProgramRun
 
 # The plan runner and its provider answers load only for `coe plan` and `coe diff`, so
@@ -234,13 +235,15 @@ def project_name(directory: Path | None) -> str:
     return "project"
 
 
-def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
+def run_stack_file(file: Path, program: Path | None = None,
+                   openstack: OpenStackAnswers | None = None) -> ProgramRun:
     """Run a program with a stack file's configuration under the mocks runtime.
 
     The program runs from the stack file's directory, as ``pulumi`` runs a project from the
     directory that holds its stack files; relative paths in the configuration (such as
     ``templateFile``) resolve there. Without a root program directory (a non-editable
-    install) the root program's entry point runs directly.
+    install) the root program's entry point runs directly. ``openstack`` answers for the
+    OpenStack resources (default: a fresh plan's).
     """
     from coe_provider.plan.runner import (
         program_environment,
@@ -253,7 +256,8 @@ def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
     directory = program_directory(file, program)
     here = file.resolve().parent
     if directory == here:
-        return run_program_directory(directory, stack, config, secret_keys)
+        return run_program_directory(directory, stack, config, secret_keys,
+                                     openstack=openstack)
     if directory is not None and not (directory / "__main__.py").is_file():
         raise FileNotFoundError(f"{directory} has no __main__.py (a Pulumi Python program)")
 
@@ -267,18 +271,21 @@ def run_stack_file(file: Path, program: Path | None = None) -> ProgramRun:
                 runpy.run_path(str(directory / "__main__.py"), run_name="__main__")
 
     return run_function(entry_point, project=project_name(directory), stack=stack,
-                        config=config, secret_keys=secret_keys)
+                        config=config, secret_keys=secret_keys, openstack=openstack)
 
 
 def plan_stack_file(file: Path, program: Path | None = None,
                     state: Path | None = None) -> Plan:
     """The plan of a stack file (see :func:`run_stack_file`); ``state`` is a previous plan
-    or a ``pulumi stack export`` whose stored inputs ignored changes keep."""
+    or a ``pulumi stack export``: ignored inputs keep their stored values and existing ports,
+    load balancers and floating IPs their addresses."""
     from coe_provider.plan.document import build_plan
-    from coe_provider.plan.state import prior_inputs
+    from coe_provider.plan.state import PriorState
 
-    stored = prior_inputs(read_json(state)) if state is not None else None
-    return build_plan(run_stack_file(file, program), stored)
+    if state is None:
+        return build_plan(run_stack_file(file, program))
+    prior = PriorState.of(read_json(state))
+    return build_plan(run_stack_file(file, program, prior.openstack_answers()), prior.inputs)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -322,7 +329,9 @@ def plan(
                                     "tree (0: all).")] = 50,
     state: Annotated[Path | None, typer.Option(
         "--state", help="The previous plan JSON (or `pulumi stack export`): inputs a resource "
-                        "ignores keep their stored values, as the engine does.")] = None,
+                        "ignores keep their stored values, as the engine does, and existing "
+                        "ports, load balancers and floating IPs keep their addresses, as the "
+                        "cloud does.")] = None,
 ) -> None:
     """Run the program offline under Pulumi's mocks runtime and show what it would build."""
     err = make_console(stderr=True)

@@ -15,7 +15,7 @@ from coe_provider.errors import SpecError
 from coe_provider.plan.diff import PlanDiff, diff_plans
 from coe_provider.plan.document import build_plan
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-from coe_provider.plan.state import prior_inputs
+from coe_provider.plan.state import PriorState
 from tests.conftest import REPO
 
 BASE: dict[str, Any] = {
@@ -31,11 +31,26 @@ Plan = dict[str, Any]
 
 
 def plan(cluster: dict[str, Any], previous: Plan | None = None) -> Plan:
+    """The plan of ``cluster``, with ``previous`` as the stored state (as ``coe plan
+    --state`` reads it)."""
     config, secret_keys = config_from_stack_file({"config": {"coe:clusters": {"c": cluster}}})
-    run = run_program_directory(REPO, "scaling", config, secret_keys)
-    stored = prior_inputs(previous) if previous else None
-    document: Plan = json.loads(build_plan(run, stored).dumps())
+    prior = PriorState.of(previous) if previous else None
+    run = run_program_directory(REPO, "scaling", config, secret_keys,
+                                openstack=prior.openstack_answers() if prior else None)
+    document: Plan = json.loads(build_plan(run, prior.inputs if prior else None).dumps())
     return document
+
+
+def addresses(document: Plan) -> dict[str, str]:
+    """Port and load balancer name -> the address the plan gave it."""
+    found = {}
+    for resource in document["resources"]:
+        outputs = resource.get("outputs") or {}
+        if "allFixedIps" in outputs:
+            found[resource["name"]] = outputs["allFixedIps"][0]
+        elif "vipAddress" in outputs:
+            found[resource["name"]] = outputs["vipAddress"]
+    return found
 
 
 def changed(cluster: dict[str, Any], edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -63,6 +78,34 @@ def test_growing_3_to_5_creates_only_nodes_3_and_4(base_plan: Plan) -> None:
     assert names(diff, "creates") == ["Instance:c-a-3", "Instance:c-a-4",
                                       "Port:c-a-3", "Port:c-a-4"]
     assert diff.deletes == diff.updates == diff.replaces == []
+
+
+def test_growing_an_earlier_group_moves_no_address(base_plan: Plan) -> None:
+    """With the previous plan as state, every existing port and the load balancer keep their
+    addresses (as on the cloud); the new ports take free ones. Only the new nodes' addresses
+    appear among the changed outputs: group b, constructed after a, does not shift."""
+    after = plan(changed(BASE, lambda c: group(c, "a").update(count=5)), base_plan)
+    before_addresses, after_addresses = addresses(base_plan), addresses(after)
+    assert {name: after_addresses[name] for name in before_addresses} == before_addresses
+    new = {after_addresses["c-a-3"], after_addresses["c-a-4"]}
+    assert len(new) == 2 and not new & set(before_addresses.values())
+    diff = diff_plans(base_plan, after)
+    assert [path for path in diff.outputs if "nodeAddresses" in path] == [
+        "cluster:c.nodeAddresses.a[3]", "cluster:c.nodeAddresses.a[4]"]
+
+
+def test_a_freed_address_is_reused_only_after_its_port_is_gone(base_plan: Plan) -> None:
+    """Removing node 1 frees its address in the next plan; a node added then may take it,
+    and nothing else moves."""
+    removed_cluster = changed(BASE, lambda c: group(c, "a").update(count=2, remove=[1]))
+    removed = plan(removed_cluster, base_plan)
+    kept = addresses(removed)
+    assert kept == {name: address for name, address in addresses(base_plan).items()
+                    if name != "c-a-1"}
+    grown = addresses(plan(changed(removed_cluster, lambda c: group(c, "a").update(count=3)),
+                           removed))
+    assert {name: grown[name] for name in kept} == kept
+    assert grown["c-a-3"] not in kept.values()
 
 
 def test_shrinking_3_to_2_deletes_only_node_2(base_plan: Plan) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from coe_provider.plan.openstack_answers import INSTANCE
@@ -22,12 +22,17 @@ class PlanResource:
     inputs: dict[str, Any]
     dependencies: list[str]
     options: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The address a port, load balancer or floating IP was given (``--state`` keeps it)."""
 
     def as_json(self) -> dict[str, Any]:
-        """The JSON form of the plan file."""
-        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
-                "custom": self.custom, "inputs": self.inputs,
-                "dependencies": self.dependencies, "options": self.options}
+        """The JSON form of the plan file (``outputs`` only where there are any)."""
+        document = {"urn": self.urn, "type": self.type, "name": self.name,
+                    "parent": self.parent, "custom": self.custom, "inputs": self.inputs,
+                    "dependencies": self.dependencies, "options": self.options}
+        if self.outputs:
+            document["outputs"] = self.outputs
+        return document
 
 
 def critical_path(resources: Iterable[PlanResource]) -> tuple[int, list[str]]:

@@ -2,11 +2,15 @@
 
 Addresses are handed out by construction order (which a program fixes), never by registration
 order (which the runtime's thread pool does not), so plans are reproducible byte for byte.
-Data-source calls get placeholders that the plan lists as such.
+Given the addresses of a previous plan or state, a port, load balancer or floating IP that
+existed there keeps its address, as it does on the cloud, and new ones take the free
+addresses in construction order. Data-source calls get placeholders that the plan lists as
+such.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import threading
@@ -33,6 +37,10 @@ INSTANCE = "openstack:compute/instance:Instance"
 """Nova servers: the nodes of a cluster."""
 ADDRESS_CONSUMERS = (PORT, LOAD_BALANCER)
 
+ADDRESS_OUTPUTS = {PORT: ("allFixedIps",), LOAD_BALANCER: ("vipAddress",),
+                   FLOATING_IP: ("address",)}
+"""The outputs a plan records per address-bearing type, so a later plan can keep them."""
+
 
 def user_data_digest(value: Any) -> Any:
     """What the provider reports for a server's user_data: the SHA-1 of the text, in hex
@@ -42,6 +50,32 @@ def user_data_digest(value: Any) -> Any:
     if isinstance(value, str):
         return hashlib.sha1(value.encode()).hexdigest()
     return value
+
+
+def nth_free(ordinal: int, taken: list[int]) -> int:
+    """The ``ordinal``-th (from 0) offset that is not in ``taken`` (sorted offsets)."""
+    # Iterate x = ordinal + |taken <= x| up to its fixed point: the smallest offset with
+    # exactly ordinal free offsets below it, which is itself free.
+    offset = ordinal
+    while True:
+        candidate = ordinal + bisect.bisect_right(taken, offset)
+        if candidate == offset:
+            return offset
+        offset = candidate
+
+
+def address_of(type_token: str, outputs: dict[str, Any]) -> str | None:
+    """The address the provider reported for a port, load balancer or floating IP."""
+    if type_token == PORT:
+        fixed = outputs.get("allFixedIps")
+        value = fixed[0] if isinstance(fixed, list) and fixed else None
+    elif type_token == LOAD_BALANCER:
+        value = outputs.get("vipAddress")
+    elif type_token == FLOATING_IP:
+        value = outputs.get("address")
+    else:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def stable_id(*parts: str) -> str:
@@ -76,25 +110,60 @@ class OpenStackAnswers:
     subnets: dict[str, str] = field(default_factory=dict)
     """Subnet ID -> CIDR, from registered subnets and looked-up placeholders."""
 
+    kept_addresses: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(type, name) -> the address a previous plan or state reported; such a resource keeps
+    it, and no new one is given it."""
+
+    reported: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """URN -> the address outputs answered (see :func:`address_of`), which the plan records so
+    that the next plan can keep them."""
+
+    _taken: dict[str, list[int]] = field(default_factory=dict)
+
     placeholders: list[Placeholder] = field(default_factory=list)
     """Every data-source call answered with placeholders."""
 
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def constructed(self, type_token: str, name: str) -> None:
-        """Note a construction, in program order."""
+        """Note a construction, in program order; one that keeps its address takes no turn."""
+        key = (type_token, name)
+        if key in self.kept_addresses:
+            return
         with self._lock:
             if type_token in ADDRESS_CONSUMERS:
-                self.construction_order.setdefault(
-                    (type_token, name), len(self.construction_order))
+                self.construction_order.setdefault(key, len(self.construction_order))
             elif type_token == FLOATING_IP:
-                self.floating_order.setdefault((type_token, name), len(self.floating_order))
+                self.floating_order.setdefault(key, len(self.floating_order))
+
+    def _taken_offsets(self, network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+                       first: int) -> list[int]:
+        """Sorted offsets from ``first`` of the kept addresses inside ``network``."""
+        cache_key = f"{network}+{first}"
+        with self._lock:
+            taken = self._taken.get(cache_key)
+            if taken is None:
+                base = int(network.network_address) + first
+                taken = sorted({int(address) - base for address in map(
+                    ipaddress.ip_address, self.kept_addresses.values())
+                    if address in network and int(address) >= base})
+                self._taken[cache_key] = taken
+        return taken
+
+    def _address(self, network: ipaddress.IPv4Network | ipaddress.IPv6Network, first: int,
+                 ordinal: int) -> str:
+        """The ``ordinal``-th free address of ``network`` from offset ``first``."""
+        hosts = max(network.num_addresses - first - 1, 1)
+        offset = nth_free(ordinal, self._taken_offsets(network, first))
+        return str(network.network_address + first + offset % hosts)
 
     def _host(self, subnet_id: str | None, type_token: str, name: str) -> str:
+        kept = self.kept_addresses.get((type_token, name))
+        if kept is not None:
+            return kept
         network = ipaddress.ip_network(self.subnets.get(subnet_id or "", PLACEHOLDER_SUBNET_CIDR))
         ordinal = self.construction_order.get((type_token, name), 0)
-        hosts = network.num_addresses - ADDRESS_OFFSET - 1
-        return str(network.network_address + ADDRESS_OFFSET + ordinal % max(hosts, 1))
+        return self._address(network, ADDRESS_OFFSET, ordinal)
 
     def outputs(self, type_token: str, urn: str, name: str,
                 inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -116,9 +185,9 @@ class OpenStackAnswers:
                 inputs.get("vipSubnetId"), LOAD_BALANCER, name)
             state["vipPortId"] = stable_id(urn, "vip-port")
         elif type_token == FLOATING_IP:
-            ordinal = self.floating_order.get((FLOATING_IP, name), 0)
-            state["address"] = inputs.get("address") or str(
-                FLOATING_RANGE.network_address + 2 + ordinal)
+            state["address"] = inputs.get("address") or self.kept_addresses.get(
+                (FLOATING_IP, name)) or self._address(
+                FLOATING_RANGE, 2, self.floating_order.get((FLOATING_IP, name), 0))
         elif type_token == "openstack:identity/applicationCredential:ApplicationCredential":
             state.setdefault("secret", stable_id(urn, "secret"))
             state["projectId"] = stable_id("project")
@@ -126,6 +195,10 @@ class OpenStackAnswers:
             # The provider keeps a server's user_data in state as its SHA-1, not the text;
             # echoing thousands of cloud-configs back would hold two more copies of each.
             state["userData"] = user_data_digest(state["userData"])
+        address = address_of(type_token, state)
+        if address is not None:
+            with self._lock:
+                self.reported[urn] = {key: state[key] for key in ADDRESS_OUTPUTS[type_token]}
         return resource_id, state
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:

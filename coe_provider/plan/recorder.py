@@ -45,7 +45,8 @@ class RecordedResource:
     """Resource options that change how the engine treats it."""
 
     outputs: dict[str, Any] = field(default_factory=dict)
-    """Registered outputs (components and the stack)."""
+    """Registered outputs of a component; for a port, load balancer or floating IP, the
+    address the plan answered."""
 
 
 _current = threading.local()

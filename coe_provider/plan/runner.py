@@ -134,6 +134,9 @@ def run_function(
         stack_root = pulumi_settings.get_root_resource()
         if stack_root is not None:
             pulumi_settings.ROOT.set(None)
+    for urn, addresses in openstack.reported.items():
+        if urn in monitor.recorded:
+            monitor.recorded[urn].outputs = addresses
     return ProgramRun(
         project=project, stack=stack,
         resources=sorted(monitor.recorded.values(), key=lambda r: r.urn),

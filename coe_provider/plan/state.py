@@ -1,20 +1,59 @@
-"""Carry ignored inputs forward from the previous state, as the Pulumi engine does.
+"""Carry the previous state forward, as the Pulumi engine and the cloud do.
 
 A plan records what the program asks for. For inputs listed in a resource's ``ignoreChanges``
 the engine keeps the value it stored when the resource was created, so a node built from
-image v1 keeps v1 after the group moves to v2. ``coe plan --state PREVIOUS`` applies the same
-rule, taking the stored values from the previous plan (or from ``pulumi stack export``), so
-that a chain of plans (and of ``coe diff`` between them) follows what the engine would do.
+image v1 keeps v1 after the group moves to v2; and a port the cloud has given an address
+keeps it, whatever is added beside it. ``coe plan --state PREVIOUS`` applies both, taking the
+stored values from the previous plan (or from ``pulumi stack export``), so that a chain of
+plans (and of ``coe diff`` between them) follows what a real update would do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from coe_provider.plan.graph import PlanResource
+from coe_provider.plan.openstack_answers import OpenStackAnswers, address_of
 from coe_provider.plan.secrets import REDACTED
+
+
+@dataclass(frozen=True)
+class PriorState:
+    """What a previous plan or ``pulumi stack export`` fixes for the next plan."""
+
+    inputs: dict[str, dict[str, Any]]
+    """URN -> stored inputs (see :func:`prior_inputs`)."""
+
+    addresses: dict[tuple[str, str], str]
+    """(type, name) -> the address of a port, load balancer or floating IP."""
+
+    @classmethod
+    def of(cls, document: Mapping[str, Any]) -> PriorState:
+        """Read a plan document or a ``pulumi stack export`` document."""
+        return cls(prior_inputs(document), prior_addresses(document))
+
+    def openstack_answers(self) -> OpenStackAnswers:
+        """Answers under which these resources keep their addresses."""
+        return OpenStackAnswers(kept_addresses=dict(self.addresses))
+
+
+def prior_addresses(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """(type, name) -> address, from the outputs a plan or a stack export recorded."""
+    if "resources" in document:
+        resources = document["resources"]
+    else:
+        resources = (document.get("deployment") or {}).get("resources") or []
+    addresses: dict[tuple[str, str], str] = {}
+    for resource in resources:
+        type_token = str(resource.get("type", ""))
+        # A stack export names a resource only in its URN (``...::type::name``).
+        name = resource.get("name") or str(resource.get("urn", "")).rsplit("::", 1)[-1]
+        address = address_of(type_token, resource.get("outputs") or {})
+        if address is not None:
+            addresses[(type_token, name)] = address
+    return addresses
 
 
 def prior_inputs(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -74,11 +74,9 @@ SWARM_SETTINGS: dict[str, Any] = {
 
 @dataclass
 class VmNetworkAnswers(OpenStackAnswers):
-    """The plan's OpenStack answers, except that named ports get the given addresses; also
-    remembers the ID handed to every resource."""
-
-    port_addresses: dict[str, str] = field(default_factory=dict)
-    """Port name -> fixed IP."""
+    """The plan's OpenStack answers (the nodes' ports keep the VMs' addresses, given as
+    ``kept_addresses``, as a previous state would give them); also remembers the ID handed to
+    every resource."""
 
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
     """(type, name) -> the ID the resource got."""
@@ -86,8 +84,6 @@ class VmNetworkAnswers(OpenStackAnswers):
     def outputs(self, type_token: str, urn: str, name: str,
                 inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         resource_id, state = super().outputs(type_token, urn, name, inputs)
-        if type_token == PORT and name in self.port_addresses:
-            state["allFixedIps"] = [self.port_addresses[name]]
         self.ids[(type_token, name)] = resource_id
         return resource_id, state
 
@@ -141,7 +137,8 @@ def plan_swarm() -> PlannedSwarm:
     """Run the root program for :data:`SWARM_SETTINGS` and collect what the VMs need."""
     config, secret_keys = config_from_stack_file(
         {"config": {f"coe:{key}": value for key, value in SWARM_SETTINGS.items()}})
-    answers = VmNetworkAnswers(port_addresses=dict(NODE_ADDRESSES))
+    answers = VmNetworkAnswers(kept_addresses={(PORT, name): address
+                                               for name, address in NODE_ADDRESSES.items()})
     providers = ProviderAnswers(seed=secrets.token_hex(32),
                                 clock=datetime.datetime.now(datetime.UTC))
     run = run_program_directory(REPO, "e2e", config, secret_keys, providers=providers,
