@@ -102,6 +102,10 @@ GUEST_PACKAGES = (
 )
 """Packages debootstrap installs into the guest root (docker.io so that boots don't fetch it)."""
 
+ARCHIVE_PACKAGES = ("docker.io",)
+"""What an image built with ``from_archive=True`` leaves out, so that the payloads fetch it
+from the archive as on a stock cloud image."""
+
 DISK_SIZE = "4G"
 """Size of the guest's root filesystem (sparse; the qcow2 overlays hold each VM's writes)."""
 
@@ -182,13 +186,15 @@ class BaseImage:
     """How long the build took (when this process built it, or as recorded in the cache)."""
     cached: bool
     """True when the image came from the cache rather than being built by this call."""
+    packages: tuple[str, ...] = GUEST_PACKAGES
+    """What debootstrap installed into it."""
 
 
-def _recipe_key() -> str:
+def _recipe_key(packages: tuple[str, ...]) -> str:
     """A short hash of everything that shapes the image (suite, packages, size, recipe)."""
     recipe = {
         "suite": SUITE,
-        "packages": sorted(GUEST_PACKAGES),
+        "packages": sorted(packages),
         "disk": DISK_SIZE,
         "recipe": RECIPE_VERSION,
     }
@@ -206,6 +212,7 @@ def _image_from(directory: Path, key: str, cached: bool) -> BaseImage:
         key=key,
         build_seconds=float(meta.get("build_seconds", 0.0)),
         cached=cached,
+        packages=tuple(meta.get("packages", GUEST_PACKAGES)),
     )
 
 
@@ -301,7 +308,7 @@ _DISABLED_UNITS = ("docker.service", "docker.socket", "containerd.service")
 """Units installed but not enabled in the guest (a payload enables what it needs)."""
 
 
-def _customise_root(root: Path, log: Path) -> None:
+def _customise_root(root: Path, log: Path, packages: tuple[str, ...]) -> None:
     """Make the debootstrapped tree bootable and cloud-init driven (see :data:`_GUEST_FILES`)."""
     for relative, text in _GUEST_FILES.items():
         target = root / relative
@@ -333,7 +340,8 @@ def _customise_root(root: Path, log: Path) -> None:
     # Installed but not started at boot: a payload starts docker when it has configured it
     # (as after installing it on a cloud image), and the boot does not pay for a daemon
     # start that the payload's restart throws away.
-    _run(["chroot", root, "systemctl", "disable", *_DISABLED_UNITS], log)
+    if "docker.io" in packages:
+        _run(["chroot", root, "systemctl", "disable", *_DISABLED_UNITS], log)
     # /proc is mounted in a private mount namespace, so nothing stays mounted in the tree.
     _run(
         ["unshare", "--mount", "--fork", "chroot", root, "sh", "-c",
@@ -353,8 +361,10 @@ def _newest(paths: list[Path], what: str) -> Path:
     return sorted(paths, key=lambda p: [int(n) for n in re.findall(r"\d+", p.name)])[-1]
 
 
-def build_base_image(cache_dir: Path = DEFAULT_CACHE_DIR) -> BaseImage:
-    """Build (or reuse) the Debian guest image under ``cache_dir`` and return it.
+def build_base_image(cache_dir: Path = DEFAULT_CACHE_DIR, from_archive: bool = False
+                     ) -> BaseImage:
+    """Build (or reuse) the Debian guest image under ``cache_dir`` and return it; with
+    ``from_archive``, without :data:`ARCHIVE_PACKAGES` (a separate cache entry).
 
     The entry is ``cache_dir/debian-<suite>-<key>/`` with ``disk.img`` (raw ext4),
     ``vmlinuz``, ``initrd.img``, ``build.log`` and the :data:`COMPLETE_MARKER`.  Concurrent
@@ -367,7 +377,9 @@ def build_base_image(cache_dir: Path = DEFAULT_CACHE_DIR) -> BaseImage:
         raise HarnessError("cannot build the base image: " + "; ".join(problems))
     cache_dir = cache_dir.expanduser()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    key = _recipe_key()
+    packages = tuple(package for package in GUEST_PACKAGES
+                     if not (from_archive and package in ARCHIVE_PACKAGES))
+    key = _recipe_key(packages)
     final = cache_dir / f"debian-{SUITE}-{key}"
     if (final / COMPLETE_MARKER).is_file():
         return _image_from(final, key, cached=True)
@@ -388,14 +400,14 @@ def build_base_image(cache_dir: Path = DEFAULT_CACHE_DIR) -> BaseImage:
             [
                 "debootstrap",
                 "--variant=minbase",
-                "--include=" + ",".join(GUEST_PACKAGES),
+                "--include=" + ",".join(packages),
                 SUITE,
                 root,
                 MIRROR,
             ],
             log,
         )
-        _customise_root(root, log)
+        _customise_root(root, log, packages)
         boot = root / "boot"
         shutil.copyfile(_newest(list(boot.glob("vmlinuz-*")), "kernel"), work / "vmlinuz")
         shutil.copyfile(_newest(list(boot.glob("initrd.img-*")), "initrd"), work / "initrd.img")
@@ -406,7 +418,7 @@ def build_base_image(cache_dir: Path = DEFAULT_CACHE_DIR) -> BaseImage:
         )
         shutil.rmtree(root)
         seconds = round(time.monotonic() - started, 1)
-        meta = {"key": key, "packages": list(GUEST_PACKAGES), "build_seconds": seconds}
+        meta = {"key": key, "packages": list(packages), "build_seconds": seconds}
         (work / COMPLETE_MARKER).write_text(json.dumps(meta, indent=2) + "\n")
         work.rename(final)
         return _image_from(final, key, cached=False)
