@@ -37,9 +37,9 @@ INSTANCE = "openstack:compute/instance:Instance"
 """Nova servers: the nodes of a cluster."""
 ADDRESS_CONSUMERS = (PORT, LOAD_BALANCER)
 
-ADDRESS_OUTPUTS = {PORT: ("allFixedIps",), LOAD_BALANCER: ("vipAddress",),
-                   FLOATING_IP: ("address",)}
-"""The outputs a plan records per address-bearing type, so a later plan can keep them."""
+ADDRESS_OUTPUT = {PORT: "allFixedIps", LOAD_BALANCER: "vipAddress", FLOATING_IP: "address"}
+"""The output that holds an address-bearing resource's address (a list for ports); a plan
+records it so that a later plan can keep the address."""
 
 
 def user_data_digest(value: Any) -> Any:
@@ -66,15 +66,11 @@ def nth_free(ordinal: int, taken: list[int]) -> int:
 
 def address_of(type_token: str, outputs: dict[str, Any]) -> str | None:
     """The address the provider reported for a port, load balancer or floating IP."""
-    if type_token == PORT:
-        fixed = outputs.get("allFixedIps")
-        value = fixed[0] if isinstance(fixed, list) and fixed else None
-    elif type_token == LOAD_BALANCER:
-        value = outputs.get("vipAddress")
-    elif type_token == FLOATING_IP:
-        value = outputs.get("address")
-    else:
+    if type_token not in ADDRESS_OUTPUT:
         return None
+    value = outputs.get(ADDRESS_OUTPUT[type_token])
+    if isinstance(value, list):  # a port's allFixedIps
+        value = value[0] if value else None
     return value if isinstance(value, str) else None
 
 
@@ -119,6 +115,7 @@ class OpenStackAnswers:
     that the next plan can keep them."""
 
     _taken: dict[str, list[int]] = field(default_factory=dict)
+    """Network and first offset -> sorted offsets of the kept addresses in it (computed once)."""
 
     placeholders: list[Placeholder] = field(default_factory=list)
     """Every data-source call answered with placeholders."""
@@ -195,10 +192,10 @@ class OpenStackAnswers:
             # The provider keeps a server's user_data in state as its SHA-1, not the text;
             # echoing thousands of cloud-configs back would hold two more copies of each.
             state["userData"] = user_data_digest(state["userData"])
-        address = address_of(type_token, state)
-        if address is not None:
+        if address_of(type_token, state) is not None:
+            key = ADDRESS_OUTPUT[type_token]
             with self._lock:
-                self.reported[urn] = {key: state[key] for key in ADDRESS_OUTPUTS[type_token]}
+                self.reported[urn] = {key: state[key]}
         return resource_id, state
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -39,14 +39,17 @@ class PriorState:
         return OpenStackAnswers(kept_addresses=dict(self.addresses))
 
 
+def stored_resources(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The resources of a plan document or of a ``pulumi stack export`` document."""
+    if "resources" in document:
+        return list(document["resources"])
+    return list((document.get("deployment") or {}).get("resources") or [])
+
+
 def prior_addresses(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     """(type, name) -> address, from the outputs a plan or a stack export recorded."""
-    if "resources" in document:
-        resources = document["resources"]
-    else:
-        resources = (document.get("deployment") or {}).get("resources") or []
     addresses: dict[tuple[str, str], str] = {}
-    for resource in resources:
+    for resource in stored_resources(document):
         type_token = str(resource.get("type", ""))
         # A stack export names a resource only in its URN (``...::type::name``).
         name = resource.get("name") or str(resource.get("urn", "")).rsplit("::", 1)[-1]
@@ -57,18 +60,15 @@ def prior_addresses(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:
 
 
 def prior_inputs(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """URN -> stored inputs, from a plan document or a ``pulumi stack export`` document."""
-    if "resources" in document:
-        return {r["urn"]: dict(r.get("inputs") or {}) for r in document["resources"]}
-    deployment = document.get("deployment") or {}
-    stored: dict[str, dict[str, Any]] = {}
-    for resource in deployment.get("resources") or []:
-        inputs = {
+    """URN -> stored inputs, from a plan document or a ``pulumi stack export`` document (whose
+    encrypted values count as redacted)."""
+    return {
+        resource["urn"]: {
             key: REDACTED if isinstance(value, dict) and "ciphertext" in value else value
             for key, value in (resource.get("inputs") or {}).items()
         }
-        stored[resource["urn"]] = inputs
-    return stored
+        for resource in stored_resources(document)
+    }
 
 
 def carry_forward(resources: list[PlanResource],
