@@ -23,6 +23,7 @@ import pulumi
 import pulumi_openstack as openstack
 from pydantic import BaseModel
 
+from coe_provider.apiroute import ApiRoute, api_route, load_balancer_floating_ip_wanted
 from coe_provider.bastion import Bastion, create_bastion
 from coe_provider.bootstrap import ProxySettings
 from coe_provider.bootstrap.cloudconfig import CloudConfigRenderer, render_bastion_cloud_config
@@ -47,6 +48,10 @@ from coe_provider.contract import (
     Source,
 )
 from coe_provider.errors import SpecError
+from coe_provider.health.gate import ReadinessGate, gate_inputs
+from coe_provider.health.https import ApiClient
+from coe_provider.health.report import ProbeResult
+from coe_provider.health.target import ExpectedNode, TlsCredentials
 from coe_provider.loadbalancer import create_api_load_balancer
 from coe_provider.naming import live_indices, node_name
 from coe_provider.network import cluster_network
@@ -106,6 +111,19 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     @abc.abstractmethod
     def extension_outputs(self) -> dict[str, pulumi.Input[Any]]:
         """COE-specific outputs (a kubeconfig, a Docker TLS bundle); secrets must be secret."""
+
+    @classmethod
+    @abc.abstractmethod
+    def probe_members(cls, client: ApiClient) -> ProbeResult:
+        """The bay's *get*: every member the COE lists, ready or not and why, and
+        cluster-wide problems, read through the COE's own API. The base matches members to
+        the declared nodes by name; the readiness gate and ``coe status`` both call this."""
+
+    @classmethod
+    @abc.abstractmethod
+    def client_credentials(cls, outputs: Mapping[str, Any]) -> TlsCredentials:
+        """The API client's TLS credentials, read from the cluster's own outputs (what
+        :meth:`detail` returns, values resolved): the gate and ``coe status`` share them."""
 
     # ----------------------------------------------------------- optional hooks (no-op default)
 
@@ -236,6 +254,9 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             private_key=pulumi.Output.secret(self.ssh_key.private_key_openssh),
             bastion_host=self.bastion.address if self.bastion else None)
         self._images = ImageResolver(self)
+        self._servers: list[openstack.compute.Instance] = []
+        self.expected_nodes: list[ExpectedNode] = []
+        """Every node the spec declares, masters first, in the order they are built."""
         master_indices = live_indices(self.spec.master_count)
         master_names = [node_name(self.cluster_name, MASTER_GROUP, i) for i in master_indices]
         master_ports = [
@@ -282,6 +303,9 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         self.extensions: dict[str, pulumi.Input[Any]] = {
             **self.extension_outputs(), **self._access_outputs()}
         """The driver's extension outputs, and the SSH access outputs."""
+        self.readiness_gate: ReadinessGate | None = (
+            self._build_readiness_gate() if self.spec.wait_for_ready else None)
+        """The resource that waits until every declared node is ready (``waitForReady``)."""
         self.register_outputs({
             "apiAddress": self.api_address,
             "masterAddresses": self.master_addresses,
@@ -289,8 +313,31 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             "coe": self.coe,
             "coeVersion": self.coe_version_string,
             "nodeGroups": self.node_group_summary(),
+            "nodes": self.node_list(),
+            "apiInternalHost": self.api_internal_host,
             **self.extensions,
         })
+
+    def _build_readiness_gate(self) -> ReadinessGate:
+        """After every server (and the bastion it tunnels through), wait for the COE to
+        report every declared node ready, through the API with the cluster's own
+        credentials."""
+        route = api_route(self.spec.template)
+        tunnelled = route is ApiRoute.BASTION and self.bastion is not None
+        credentials = pulumi.Output.from_input(self.extensions).apply(
+            lambda outputs: self.client_credentials(outputs).to_dict())
+        inputs = gate_inputs(
+            cluster=self.cluster_name, driver=self.driver_name(),
+            api_host=self.api_internal_host if tunnelled else self.api_external_host,
+            api_port=self.api_port, credentials=credentials, expected=self.expected_nodes,
+            server_ids=[server.id for server in self._servers],
+            bastion_host=self.bastion.address if tunnelled and self.bastion else None,
+            ssh_user=SSH_USER, ssh_private_key=self._ssh_path.private_key)
+        depends_on: list[pulumi.Resource] = list(self._servers)
+        if tunnelled and self.bastion is not None:
+            depends_on.append(self.bastion.server)
+        return ReadinessGate(f"{self.cluster_name}-ready", inputs, self.spec.ready_timeout,
+                             pulumi.ResourceOptions(parent=self, depends_on=depends_on))
 
     def _access_outputs(self) -> dict[str, pulumi.Input[Any]]:
         """The cluster's SSH private key (a secret) and the bastion's address."""
@@ -324,9 +371,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     def _build_endpoint(self, master_names: list[str],
                         master_addresses: list[pulumi.Output[str]]) -> None:
         template = self.spec.template
-        fip_wanted = template.master_lb_floating_ip_enabled
-        if fip_wanted is None:
-            fip_wanted = template.external_network is not None
+        fip_wanted = load_balancer_floating_ip_wanted(template)
         if template.master_lb_enabled:
             balancer = create_api_load_balancer(
                 self.cluster_name, self.api_port, self.network.network_id, self.network.subnet_id,
@@ -397,6 +442,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             policy=ReplacementPolicy.RECREATE if replace else ReplacementPolicy.KEEP)
         if first_master:
             self._first_master = instance
+        self._servers.append(instance)
+        self.expected_nodes.append(ExpectedNode(name=name, role=role, group=group))
         if role == "worker" and template.floating_ip_enabled and template.external_network:
             floating = create_floating_ip(name, template.external_network, port, self)
         if self.spec.drain_on_delete:
@@ -455,6 +502,10 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         ]
         return groups
 
+    def node_list(self) -> list[dict[str, str]]:
+        """Every declared node (name, role, group): what the COE should list as members."""
+        return [node.to_dict() for node in self.expected_nodes]
+
     def summary(self) -> pulumi.Output[dict[str, Any]]:
         """One line of Magnum's List call."""
         return pulumi.Output.all(api=self.api_address).apply(lambda v: {
@@ -482,5 +533,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             "masterAddresses": self.master_addresses,
             "nodeAddresses": self.node_addresses,
             "nodeGroups": self.node_group_summary(),
+            "nodes": self.node_list(),
+            "apiInternalHost": self.api_internal_host,
             **self.extensions,
         }

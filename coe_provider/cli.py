@@ -58,6 +58,8 @@ EXIT_CHANGES = 3
 EXIT_AUDIT = 4
 """``coe audit --strict`` found an internal port facing outside or a secret in clear."""
 
+# ``coe status`` exits 5 (unhealthy) or 6 (unreachable): coe_provider.health.report.EXIT_CODES.
+
 STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.ya?ml$")
 """``Pulumi.<stack>.yaml``: a stack's configuration file."""
 
@@ -461,6 +463,56 @@ def audit(
     failures = report.failures
     if strict and failures:
         fail(EXIT_AUDIT, *(f"{f.resource}: {f.message}" for f in failures))
+
+
+# ----------------------------------------------------------------------------------- status
+
+
+def read_outputs(source: str) -> dict[str, Any]:
+    """Stack outputs JSON from a file, or from standard input for ``-``."""
+    if source == "-":
+        try:
+            document = json.loads(sys.stdin.read())
+        except ValueError as exc:
+            fail(EXIT_FAILED, f"error: standard input: not JSON ({exc})")
+        if not isinstance(document, dict):
+            fail(EXIT_FAILED, "error: standard input: not a JSON object")
+        return document
+    return read_json(Path(source))
+
+
+@app.command()
+def status(
+    outputs: Annotated[str, typer.Argument(
+        help="Stack outputs: the JSON `pulumi stack output --json --show-secrets` prints, "
+             "as a file or - for standard input.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    cluster: Annotated[str | None, typer.Option(help="Check only this cluster.")] = None,
+    timeout: Annotated[float, typer.Option(
+        help="Seconds for connecting and for each answer.", min=1)] = 10.0,
+) -> None:
+    """Each cluster's health as its COE reports it (Magnum's health_status): HEALTHY,
+    UNHEALTHY or UNKNOWN, and per node ready or not and why. Exit 0 healthy, 5 unhealthy,
+    6 unreachable (the worst cluster decides)."""
+    from coe_provider.health.outputs import OutputsError, targets_from_outputs
+    from coe_provider.health.status import as_json as status_json
+    from coe_provider.health.status import check_all, exit_code, render
+
+    document = read_outputs(outputs)
+    try:
+        targets = targets_from_outputs(document, cluster)
+    except OutputsError as exc:
+        fail(EXIT_FAILED, f"error: {exc}")
+    results = check_all(targets, timeout)
+    if as_json:
+        sys.stdout.write(status_json(results))
+    else:
+        console = make_console()
+        for result in results:
+            console.print(render(result))
+    code = exit_code(results)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

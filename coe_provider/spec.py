@@ -28,6 +28,11 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _PROXY_URL = re.compile(r"^https?://([^/@\s]+@)?[A-Za-z0-9.\-\[\]:]+(:\d{1,5})?/?$")
 
 
+DEFAULT_READY_TIMEOUT = 3600
+"""Seconds the readiness gate waits by default: Magnum's default create timeout, enough for a
+100-node cluster on a slow cloud (image pulls and package installs dominate, in parallel)."""
+
+
 def rule(message: str) -> PydanticCustomError:
     """A validation failure whose text is exactly ``message`` (no ``Value error,`` prefix)."""
     return PydanticCustomError("coe_rule", message)
@@ -314,6 +319,15 @@ class ClusterSpec(SpecModel):
 
     retain_volumes_on_delete: bool = False
     """Keep etcd and container-storage volumes when servers or the stack are deleted."""
+
+    wait_for_ready: bool = True
+    """``pulumi up`` ends only when the COE reports every declared node ready (the readiness
+    gate); needs a route to the API from where ``pulumi up`` runs: the API's floating IP, a
+    master floating IP, or the bastion. ``false`` turns the gate off."""
+
+    ready_timeout: int = Field(default=DEFAULT_READY_TIMEOUT, ge=60, le=86400)
+    """Seconds the readiness gate waits for every declared node before failing
+    ``pulumi up`` with one line per node that is not ready."""
 
     @field_validator("master_replace")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from coe_provider.apiroute import api_route
 from coe_provider.errors import SpecError, SpecIssue, issues_from_pydantic, join_path
 from coe_provider.naming import highest_index, live_indices, node_name
 from coe_provider.registry import DriverInfo, DriverNotFound, find_driver, get_driver
@@ -169,7 +170,8 @@ def cross_field_issues(name: str, spec: ClusterSpec, path: str) -> list[SpecIssu
 
 
 def _scaling_issues(spec: ClusterSpec, path: str) -> list[SpecIssue]:
-    """Replacement lists name live nodes; drains and bastions need an SSH path."""
+    """Replacement lists name live nodes; drains and bastions need an SSH path, the
+    readiness gate a route to the API."""
     issues: list[SpecIssue] = []
     template = spec.template
     template_path = join_path(path, "template")
@@ -198,6 +200,13 @@ def _scaling_issues(spec: ClusterSpec, path: str) -> list[SpecIssue]:
             join_path(path, "drainOnDelete"),
             "needs an SSH path from where pulumi up runs to the masters: set template.bastion, "
             "or template.floatingIpEnabled with template.sshAllowedCidrs"))
+    if spec.wait_for_ready and api_route(template) is None:
+        issues.append(SpecIssue(
+            join_path(path, "waitForReady"),
+            "the readiness gate needs a route to the API from where pulumi up runs: a "
+            "floating IP for the API (template.externalNetwork with masterLbEnabled, or "
+            "floatingIpEnabled without a load balancer) or template.bastion; or set "
+            "waitForReady: false to skip the wait"))
     return issues
 
 

@@ -112,12 +112,16 @@ def run_program() -> Callable[[Callable[[], Any]], Recorded]:
 
 def cluster_settings(driver: str, labels: dict[str, Any] | None = None,
                      **fields: Any) -> dict[str, Any]:
-    """A ``coe`` settings mapping with one cluster named ``c1``."""
+    """A ``coe`` settings mapping with one cluster named ``c1``.
+
+    The minimal template has no route to the API from outside (no floating IP, no bastion),
+    so the readiness gate is off unless a test turns it on (tests/test_health_gate.py)."""
     cluster: dict[str, Any] = {
         "driver": driver,
         "template": {**copy.deepcopy(MINIMAL_TEMPLATE), "labels": labels or {}},
         "masterCount": 1,
         "nodeGroups": [{"name": "default-worker", "count": 2}],
+        "waitForReady": False,
     }
     for key, value in fields.items():
         if key == "template":

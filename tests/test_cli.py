@@ -209,7 +209,7 @@ def test_cluster_file_outside_a_project_runs_the_root_program(tmp_path: Path) ->
     cluster.write_text(yaml.safe_dump({"clusters": {"edge": {
         "driver": "k8s_ubuntu", "templateFile": "shared.yaml", "masterCount": 1,
         "template": {"masterLbEnabled": False, "labels": {"cloud_provider_enabled": False}},
-        "nodeGroups": [{"name": "w", "count": 1}]}}}))
+        "nodeGroups": [{"name": "w", "count": 1}], "waitForReady": False}}}))
     assert coe("validate", cluster).exit_code == 0
     result = coe("plan", cluster, "--json", "-")
     assert result.exit_code == 0, result.output
@@ -272,8 +272,10 @@ def test_scaling_a_node_group_only_creates_the_new_nodes(out_dir: Path,
     result = coe("diff", before, after, "--json", "-", "--fail-on", "delete,replace")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["updates"] == [] and document["deletes"] == []
-    assert document["replaces"] == []
+    # Only the readiness gate is updated: it checks the grown node set again.
+    assert [(u["name"], sorted({c["path"].split("[")[0] for c in u["changes"]}))
+            for u in document["updates"]] == [("prod-ready", ["expectedNodes", "serverIds"])]
+    assert document["replaces"] == [] and document["deletes"] == []
     new_nodes = ("prod-default-worker-3", "prod-default-worker-4")
     created = {(c["type"], c["name"]) for c in document["creates"]}
     assert {name for _, name in created} <= {

@@ -186,7 +186,8 @@ def test_replacement_table(type_token: str, path: str, forces: bool) -> None:
 def test_every_table_entry_names_its_source() -> None:
     for type_token, entry in TABLE.items():
         assert entry.source, type_token
-        assert entry.paths or entry.every_input or entry.shrink_paths, type_token
+        assert (entry.paths or entry.every_input or entry.shrink_paths
+                or entry.compared_paths), type_token
     assert replacement_for("random:index/randomPet:RandomPet") is not None
 
 

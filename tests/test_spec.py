@@ -121,6 +121,7 @@ def test_template_file_is_merged_and_cluster_wins(tmp_path: Any) -> None:
     settings = {"clusters": {"c1": {
         "driver": "k8s_ubuntu", "templateFile": "t.yaml",
         "template": {"flavor": "m1.large", "labels": {"kube_tag": "v1.31.2"}},
+        "waitForReady": False,
     }}}
     resolved = resolve_clusters(settings, tmp_path)["c1"]
     assert resolved.spec.template.image == "ubuntu-22.04"

@@ -19,7 +19,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from coe_provider.plan.replacement import InputChange, covers, disruptive_paths, forcing_paths
+from coe_provider.plan.replacement import (
+    InputChange,
+    compared,
+    covers,
+    disruptive_paths,
+    forcing_paths,
+)
 from coe_provider.plan.secrets import REDACTED
 
 DIFF_FORMAT = 1
@@ -213,13 +219,14 @@ def compare_resource(before: Mapping[str, Any],
     """The change of one resource present in both plans, or ``None`` when it is unchanged."""
     options: Mapping[str, Any] = after.get("options") or {}
     ignored = list(options.get("ignoreChanges") or [])
+    type_token = after["type"]
     changes = [
         change for change in input_changes(before.get("inputs") or {}, after.get("inputs") or {})
         if not any(covers(pattern, change.path) for pattern in ignored)
+        and compared(type_token, change.path)
     ]
     if not changes:
         return None
-    type_token = after["type"]
     forcing = forcing_paths(type_token, changes, options.get("replaceOnChanges") or [])
     disruptive = disruptive_paths(type_token, [c.path for c in changes])
     return _change(after, changes=tuple(changes), replace_paths=tuple(forcing),

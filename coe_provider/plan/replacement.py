@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from coe_provider.health.gate import WATCHED_INPUTS
+
 
 @dataclass(frozen=True)
 class Replacement:
@@ -52,6 +54,10 @@ class Replacement:
     disruptive_paths: frozenset[str] = frozenset()
     """Inputs that update in place but disrupt the resource (rebuild, resize, retype)."""
 
+    compared_paths: frozenset[str] | None = None
+    """When set, the provider's own diff looks at these inputs only: a change elsewhere is
+    no change (a dynamic provider's ``diff``)."""
+
 
 def _paths(*names: str) -> frozenset[str]:
     return frozenset(names)
@@ -60,6 +66,12 @@ def _paths(*names: str) -> frozenset[str]:
 _OPENSTACK_DOCS = "pulumi-openstack resource docs / terraform-provider-openstack schema"
 
 TABLE: dict[str, Replacement] = {
+    # The project's only dynamic resource is the readiness gate: its provider's diff compares
+    # the watched inputs and never asks for a replacement.
+    "pulumi-python:dynamic:Resource": Replacement(
+        source="coe_provider.health.gate.ReadinessProvider.diff",
+        compared_paths=frozenset(WATCHED_INPUTS),
+    ),
     # openstack_compute_instance_v2: user_data, key_pair, availability_zone(_hints),
     # network (whole block), network_mode, config_drive, hypervisor_hostname, block_device
     # (every nested field) and scheduler_hints (every nested field) are ForceNew. A new image
@@ -270,3 +282,11 @@ def disruptive_paths(type_token: str, paths: Iterable[str]) -> list[str]:
 def documented_types() -> Mapping[str, Replacement]:
     """Every type with an entry of its own (for documentation and tests)."""
     return dict(TABLE)
+
+
+def compared(type_token: str, path: str) -> bool:
+    """Whether the provider of ``type_token`` looks at ``path`` when it diffs."""
+    entry = replacement_for(type_token)
+    if entry is None or entry.compared_paths is None:
+        return True
+    return any(covers(name, path) for name in entry.compared_paths)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pulumi
@@ -22,6 +23,9 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
+from coe_provider.health.https import ApiClient
+from coe_provider.health.report import ProbeResult
+from coe_provider.health.target import TlsCredentials
 from coe_provider.network import external_network_id
 from coe_provider.openstack_auth import keystone_url, region_name
 from coe_provider.pki import (
@@ -33,8 +37,9 @@ from coe_provider.pki import (
 )
 from coe_provider.spec import ClusterSpec
 
+from . import health
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
-from .kubeconfig import admin_kubeconfig
+from .kubeconfig import admin_credentials, admin_kubeconfig
 from .labels import KubernetesLabels, overlapping_networks
 
 API_PORT = 6443
@@ -241,3 +246,13 @@ class KubernetesUbuntuCluster(CoeCluster):
             "kubeconfig": pulumi.Output.secret(kubeconfig),
             "caCertificate": self.cluster_ca.cert_pem,
         }
+
+    @classmethod
+    def probe_members(cls, client: ApiClient) -> ProbeResult:
+        """``/readyz`` and the Node list, with the admin client certificate."""
+        return health.probe(client)
+
+    @classmethod
+    def client_credentials(cls, outputs: Mapping[str, Any]) -> TlsCredentials:
+        """The admin kubeconfig's CA and client certificate."""
+        return admin_credentials(str(outputs["kubeconfig"]))

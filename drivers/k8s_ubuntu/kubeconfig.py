@@ -6,6 +6,8 @@ import base64
 
 import yaml
 
+from coe_provider.health.target import TlsCredentials
+
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
@@ -26,3 +28,15 @@ def admin_kubeconfig(cluster: str, server: str, ca_pem: str, cert_pem: str, key_
         "preferences": {},
     }
     return yaml.safe_dump(document, sort_keys=False)
+
+
+def admin_credentials(kubeconfig: str) -> TlsCredentials:
+    """The CA and client certificate of a kubeconfig :func:`admin_kubeconfig` wrote."""
+    document = yaml.safe_load(kubeconfig)
+    cluster = document["clusters"][0]["cluster"]
+    user = document["users"][0]["user"]
+    return TlsCredentials(
+        ca_pem=base64.b64decode(cluster["certificate-authority-data"]).decode(),
+        cert_pem=base64.b64decode(user["client-certificate-data"]).decode(),
+        key_pem=base64.b64decode(user["client-key-data"]).decode(),
+    )

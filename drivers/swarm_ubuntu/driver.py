@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pulumi
@@ -19,8 +20,12 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
+from coe_provider.health.https import ApiClient
+from coe_provider.health.report import ProbeResult
+from coe_provider.health.target import TlsCredentials
 from coe_provider.spec import ClusterSpec
 
+from . import health
 from .daemon import DOCKER_TLS_PORT, daemon_config
 from .dockertls import DockerPki, create_docker_pki, server_certificate
 from .joinchannel import JOIN_USER, JoinKeys, TokenKind, create_join_keys, sudoers
@@ -190,3 +195,15 @@ class SwarmUbuntuCluster(CoeCluster):
             "dockerTls": self.docker_pki.client_bundle(),
             "caCertificate": self.docker_pki.ca.cert_pem,
         }
+
+    @classmethod
+    def probe_members(cls, client: ApiClient) -> ProbeResult:
+        """The Docker API's node list, through whichever manager answers."""
+        return health.probe(client)
+
+    @classmethod
+    def client_credentials(cls, outputs: Mapping[str, Any]) -> TlsCredentials:
+        """The ``dockerTls`` bundle handed to the user."""
+        bundle = outputs["dockerTls"]
+        return TlsCredentials(ca_pem=bundle["ca.pem"], cert_pem=bundle["cert.pem"],
+                              key_pem=bundle["key.pem"])

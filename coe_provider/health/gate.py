@@ -1,0 +1,124 @@
+"""The readiness gate: one resource per cluster whose create (and update) returns only when
+the COE reports every declared node ready, and fails ``pulumi up`` otherwise.
+
+It is a Pulumi dynamic resource. The engine runs its provider through the Python SDK's own
+dynamic-provider host, launched with the interpreter of the project's virtualenv, so the gate
+runs this package's code from wherever ``pulumi up`` runs, with no path to an interpreter in
+the state; and its :meth:`ReadinessProvider.diff` decides what counts as a change (the node
+set and the route), so a second ``pulumi up``, or one from another machine, waits again only
+when the cluster changed. The provider is pickled by reference (its module path): keep
+:class:`ReadinessProvider` at ``coe_provider.health.gate``, or states that name it cannot be
+deleted.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+
+from coe_provider.health.check import Probe, wait_until_ready
+from coe_provider.health.report import ClusterHealth
+from coe_provider.health.target import ExpectedNode, HealthTarget
+
+WATCHED_INPUTS = ("cluster", "driver", "apiHost", "apiPort", "expectedNodes", "serverIds",
+                  "bastionHost")
+"""Inputs whose change makes the gate check again: the declared nodes, the servers that play
+them (a replaced server has a new ID) and the route. Not the credentials (they change only
+with the servers), nor the timeout."""
+
+PUBLIC_INPUTS = (*WATCHED_INPUTS, "timeoutSeconds")
+"""Inputs repeated in the outputs (never the credentials or the SSH key), so the next diff
+can compare them."""
+
+DELETE_MARGIN_SECONDS = 300
+"""Slack between the gate's own timeout and the engine's custom timeout for the operation."""
+
+
+def probe_for(driver: str) -> Probe:
+    """The registered driver's probe (the driver named in the gate's inputs)."""
+    from coe_provider.registry import get_driver  # the registry imports the drivers lazily
+
+    probe: Probe = get_driver(driver).cls.probe_members
+    return probe
+
+
+def _progress(health: ClusterHealth) -> None:
+    # The dynamic provider host owns stdout (the engine reads its port there): use stderr.
+    ready = sum(1 for node in health.declared if node.ready)
+    print(f"coe readiness gate {health.cluster}: {health.status.value}, {ready}/"
+          f"{len(health.declared)} declared nodes ready", file=sys.stderr, flush=True)
+
+
+class ReadinessProvider(ResourceProvider):
+    """Create and update wait for the cluster; delete has nothing to undo."""
+
+    serialize_as_secret_always = False
+
+    def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
+        target = HealthTarget.from_props(props)
+        # ClusterNotReady fails the operation; the engine shows its message (one line per
+        # node that is not ready, no secret).
+        health = wait_until_ready(target, probe_for(target.driver),
+                                  float(props["timeoutSeconds"]), progress=_progress)
+        outputs = {key: props.get(key) for key in PUBLIC_INPUTS}
+        outputs["report"] = health.to_json()
+        return outputs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Wait until every declared node is ready."""
+        return CreateResult(id_=f"{props['cluster']}-ready", outs=self._wait(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        """The node set or the route changed: wait for the cluster as it is declared now."""
+        return UpdateResult(outs=self._wait(_news))
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        """A change only when a watched input changed (see :data:`WATCHED_INPUTS`)."""
+        changed = [key for key in WATCHED_INPUTS if _olds.get(key) != _news.get(key)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Nothing was made: the gate only looked."""
+
+
+class ReadinessGate(Resource):
+    """The readiness gate of one cluster (``{cluster}-ready``)."""
+
+    report: pulumi.Output[dict[str, Any]]
+    """The last check: status, and per node ready or not, its version and when it became
+    ready (no secrets)."""
+
+    def __init__(self, name: str, inputs: dict[str, Any], timeout: int,
+                 opts: pulumi.ResourceOptions) -> None:
+        duration = f"{timeout + DELETE_MARGIN_SECONDS}s"
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            custom_timeouts=pulumi.CustomTimeouts(create=duration, update=duration)))
+        super().__init__(ReadinessProvider(), name,
+                         {**inputs, "timeoutSeconds": timeout, "report": None}, opts)
+
+
+def gate_inputs(cluster: str, driver: str, api_host: pulumi.Input[str], api_port: int,
+                credentials: pulumi.Input[dict[str, str]], expected: Sequence[ExpectedNode],
+                server_ids: Sequence[pulumi.Input[str]],
+                bastion_host: pulumi.Input[str] | None, ssh_user: str,
+                ssh_private_key: pulumi.Input[str] | None) -> dict[str, Any]:
+    """The gate's inputs, in the shape :meth:`HealthTarget.from_props` reads; credentials and
+    the SSH key as Pulumi secrets."""
+    return {
+        "cluster": cluster,
+        "driver": driver,
+        "apiHost": api_host,
+        "apiPort": api_port,
+        "credentials": pulumi.Output.secret(credentials),
+        "expectedNodes": [node.to_dict() for node in expected],
+        "serverIds": list(server_ids),
+        "bastionHost": bastion_host,
+        "sshUser": ssh_user if bastion_host is not None else None,
+        "sshPrivateKey": (pulumi.Output.secret(ssh_private_key)
+                          if bastion_host is not None and ssh_private_key is not None
+                          else None),
+    }
