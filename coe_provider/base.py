@@ -49,7 +49,7 @@ from coe_provider.contract import (
 )
 from coe_provider.errors import SpecError
 from coe_provider.health.gate import ReadinessGate, gate_inputs
-from coe_provider.health.https import ApiClient
+from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import ExpectedNode, TlsCredentials
 from coe_provider.loadbalancer import create_api_load_balancer
@@ -114,7 +114,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def probe_members(cls, client: ApiClient) -> ProbeResult:
+    def probe_members(cls, client: ApiReader) -> ProbeResult:
         """The bay's *get*: every member the COE lists, ready or not and why, and
         cluster-wide problems, read through the COE's own API. The base matches members to
         the declared nodes by name; the readiness gate and ``coe status`` both call this."""

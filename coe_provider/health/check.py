@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from coe_provider.health.https import ApiClient, ApiError, ApiUnreachable
+from coe_provider.health.https import ApiClient, ApiError, ApiReader, ApiUnreachable
 from coe_provider.health.report import (
     ClusterHealth,
     HealthStatus,
@@ -34,7 +34,7 @@ POLL_SECONDS = 10.0
 class Probe(Protocol):
     """A driver's probe: the COE's members and cluster-wide problems, read through its API."""
 
-    def __call__(self, client: ApiClient) -> ProbeResult: ...
+    def __call__(self, client: ApiReader) -> ProbeResult: ...
 
 
 def now() -> str:

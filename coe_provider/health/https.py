@@ -17,7 +17,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from coe_provider.health.target import HealthTarget
 from coe_provider.health.tunnel import BastionTunnel
@@ -39,6 +39,18 @@ class ApiError(Exception):
         super().__init__(f"GET {path}: HTTP {status}" + (f": {text[0][:200]}" if text else ""))
         self.status = status
         """The HTTP status."""
+
+
+class ApiReader(Protocol):
+    """What a driver's probe may ask of the API: the two kinds of GET."""
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """``GET path``: (status, body)."""
+        ...
+
+    def get_json(self, path: str) -> Any:
+        """``GET path`` as JSON; a status other than 200 raises :class:`ApiError`."""
+        ...
 
 
 class ApiClient:

@@ -23,7 +23,7 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
-from coe_provider.health.https import ApiClient
+from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import TlsCredentials
 from coe_provider.network import external_network_id
@@ -248,7 +248,7 @@ class KubernetesUbuntuCluster(CoeCluster):
         }
 
     @classmethod
-    def probe_members(cls, client: ApiClient) -> ProbeResult:
+    def probe_members(cls, client: ApiReader) -> ProbeResult:
         """``/readyz`` and the Node list, with the admin client certificate."""
         return health.probe(client)
 

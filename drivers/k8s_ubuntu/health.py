@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coe_provider.health.https import ApiClient
+from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ObservedNode, ProbeResult
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
@@ -40,7 +40,7 @@ def observe(node: dict[str, Any]) -> ObservedNode:
     )
 
 
-def probe(client: ApiClient) -> ProbeResult:
+def probe(client: ApiReader) -> ProbeResult:
     """Members from ``/api/v1/nodes``; a failing ``/readyz`` is a cluster-wide problem."""
     problems = []
     status, body = client.get("/readyz")

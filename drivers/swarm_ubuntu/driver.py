@@ -20,7 +20,7 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
-from coe_provider.health.https import ApiClient
+from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import TlsCredentials
 from coe_provider.spec import ClusterSpec
@@ -197,7 +197,7 @@ class SwarmUbuntuCluster(CoeCluster):
         }
 
     @classmethod
-    def probe_members(cls, client: ApiClient) -> ProbeResult:
+    def probe_members(cls, client: ApiReader) -> ProbeResult:
         """The Docker API's node list, through whichever manager answers."""
         return health.probe(client)
 

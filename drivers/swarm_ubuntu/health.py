@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coe_provider.health.https import ApiClient
+from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ObservedNode, ProbeResult
 
 
@@ -34,7 +34,7 @@ def observe(node: dict[str, Any]) -> ObservedNode:
     )
 
 
-def probe(client: ApiClient) -> ProbeResult:
+def probe(client: ApiReader) -> ProbeResult:
     """Members from ``GET /nodes``; a swarm needs exactly one leader."""
     nodes = client.get_json("/nodes")
     leaders = sum(1 for node in nodes if (node.get("ManagerStatus") or {}).get("Leader"))

@@ -6,7 +6,9 @@ differences in what the "providers" answer:
 * tls and random resources are answered with real cryptography from a fresh random seed and
   the real clock (so certificates are valid on the VMs now, and tokens are not the plan's
   reproducible ones);
-* each node's port gets the address its VM will have on the test segment.
+* each node's port gets the address its VM will have on the test segment, and the API load
+  balancer's floating IP is a loopback address (:data:`API_FLOATING_IP`) that the test
+  forwards to the first manager, as the balancer would.
 
 Everything else (user_data, volumes, outputs) is what the program itself produced.
 """
@@ -15,12 +17,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from coe_provider.plan.openstack_answers import INSTANCE, PORT, OpenStackAnswers
+from coe_provider.plan.openstack_answers import FLOATING_IP, INSTANCE, PORT, OpenStackAnswers
 from coe_provider.plan.provider_answers import ProviderAnswers
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from coe_provider.plan.secrets import reveal
@@ -40,6 +43,15 @@ NODE_ADDRESSES = {
 }
 """Port name -> the address of the VM that plays that server (clear of the plan's own range,
 which the load balancer's VIP takes from)."""
+
+API_FLOATING_IP = "127.0.2.1"
+"""The API load balancer's floating IP: a loopback address the test forwards to the first
+manager's Docker API (so the certificates name it, and the gate and ``coe status`` reach the
+swarm at the address the stack outputs give, as on a cloud)."""
+
+READY_TIMEOUT = int(os.environ.get("COE_E2E_READY_TIMEOUT", "1200"))
+"""The cluster's ``readyTimeout``: seconds the readiness gate waits (4 VMs under TCG on a
+loaded 2-core machine take 6 to 9 minutes)."""
 
 JOIN_TOKEN = re.compile(r"SWMTKN-1-[0-9a-z]{20,}-[0-9a-z]{10,}")
 """A real swarm join token (the bootstrap's own pattern for one does not match this)."""
@@ -66,6 +78,7 @@ SWARM_SETTINGS: dict[str, Any] = {
             },
             "masterCount": 3,
             "nodeGroups": [{"name": "workers", "count": 1}],
+            "readyTimeout": READY_TIMEOUT,
         }
     }
 }
@@ -126,19 +139,30 @@ class PlannedSwarm:
     outputs: dict[str, Any]
     """The cluster's stack output ``cluster:<name>``, secrets revealed."""
 
+    stack_outputs: dict[str, Any]
+    """Every stack output, secrets revealed: what ``pulumi stack output --json
+    --show-secrets`` prints."""
+
+    gate: dict[str, Any]
+    """The readiness gate's inputs, secrets revealed: what the engine hands its provider."""
+
     everything: str
     """Every input and output of the run, revealed and serialised (to search for leaks)."""
 
 
 VOLUME = "openstack:blockstorage/volume:Volume"
 
+READINESS_GATE = "pulumi-python:dynamic:Resource"
+"""The readiness gate's type (a Python dynamic resource)."""
+
 
 def plan_swarm() -> PlannedSwarm:
     """Run the root program for :data:`SWARM_SETTINGS` and collect what the VMs need."""
     config, secret_keys = config_from_stack_file(
         {"config": {f"coe:{key}": value for key, value in SWARM_SETTINGS.items()}})
-    answers = VmNetworkAnswers(kept_addresses={(PORT, name): address
-                                               for name, address in NODE_ADDRESSES.items()})
+    kept = {(PORT, name): address for name, address in NODE_ADDRESSES.items()}
+    kept[(FLOATING_IP, f"{CLUSTER}-api")] = API_FLOATING_IP
+    answers = VmNetworkAnswers(kept_addresses=kept)
     providers = ProviderAnswers(seed=secrets.token_hex(32),
                                 clock=datetime.datetime.now(datetime.UTC))
     run = run_program_directory(REPO, "e2e", config, secret_keys, providers=providers,
@@ -161,8 +185,11 @@ def plan_swarm() -> PlannedSwarm:
                                  disks))
     outputs = reveal(run.stack_outputs)
     revealed = {"inputs": [reveal(r.inputs) for r in run.resources], "outputs": outputs}
+    [gate] = [reveal(r.inputs) for r in run.resources if r.type == READINESS_GATE]
     return PlannedSwarm(
         nodes=tuple(nodes),
         outputs=outputs[f"cluster:{CLUSTER}"],
+        stack_outputs=outputs,
+        gate=gate,
         everything=json.dumps(revealed, default=str),
     )

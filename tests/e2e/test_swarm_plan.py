@@ -13,9 +13,13 @@ import pytest
 import yaml
 from cryptography import x509
 
+from coe_provider.health.outputs import targets_from_outputs
+from coe_provider.health.target import HealthTarget
 from tests.e2e.swarm_plan import (
+    API_FLOATING_IP,
     JOIN_TOKEN,
     NODE_ADDRESSES,
+    READY_TIMEOUT,
     VOLUME_GIB,
     PlannedSwarm,
     plan_swarm,
@@ -81,3 +85,14 @@ def test_certificates_are_real_and_valid_now(planned: PlannedSwarm) -> None:
     server.verify_directly_issued_by(ca)
     names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert ipaddress.ip_address(first.address) in names.get_values_for_type(x509.IPAddress)
+    # Through the "balancer's floating IP" the test forwards, the certificate still matches.
+    assert ipaddress.ip_address(API_FLOATING_IP) in names.get_values_for_type(x509.IPAddress)
+
+
+def test_the_gate_and_coe_status_ask_the_api_at_its_floating_ip(
+        planned: PlannedSwarm) -> None:
+    gate = HealthTarget.from_props(planned.gate)
+    assert (gate.api_host, gate.api_port, gate.tunnel) == (API_FLOATING_IP, 2376, None)
+    assert [node.name for node in gate.expected] == [node.name for node in planned.nodes]
+    assert planned.gate["timeoutSeconds"] == READY_TIMEOUT
+    assert targets_from_outputs(planned.stack_outputs) == [gate]

@@ -651,6 +651,20 @@ class VmSpec:
     prefix_length: int = 24
     disks: tuple[VmDisk, ...] = ()
     """Blank disks attached after the root disk and the seed, in order."""
+    floating: tuple[FloatingForward, ...] = ()
+    """Loopback addresses that stand in for floating IPs pointing at this VM."""
+
+
+@dataclass(frozen=True)
+class FloatingForward:
+    """A floating IP played by a loopback address: ``address:port`` on the host reaches the
+    same port in the guest, as a floating IP (or a load balancer's) would on a cloud."""
+
+    address: str
+    """A 127.0.0.0/8 address other than 127.0.0.1 (the host has the whole range)."""
+
+    port: int
+    """The TCP port, the same on both sides."""
 
 
 @dataclass
@@ -832,6 +846,8 @@ def _qemu_command(
     """The QEMU command line for one VM."""
     user = "user,id=n0" + "".join(
         f",hostfwd=tcp:127.0.0.1:{host}-:{guest}" for guest, host in forwards.items()
+    ) + "".join(
+        f",hostfwd=tcp:{fip.address}:{fip.port}-:{fip.port}" for fip in spec.floating
     )
     return [
         "qemu-system-x86_64",
