@@ -14,6 +14,7 @@ Run with ``python3 -m pytest -m e2e tests/e2e/test_swarm_vms.py -q`` as root (se
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -30,8 +31,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dill
 import pytest
-from pulumi.dynamic import CreateResult
+from pulumi.dynamic import Config, ConfigureRequest, CreateResult
 
 from tests.e2e.swarm_plan import (
     API_FLOATING_IP,
@@ -127,10 +129,12 @@ class GateRun(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        from pulumi.dynamic.__main__ import get_provider
-
         try:
-            self.result = get_provider(self.inputs, {}).create(self.inputs)
+            # pulumi/dynamic/__main__.py (get_provider) does exactly this with the inputs;
+            # that module serves gRPC when imported, so its steps are repeated here.
+            provider = dill.loads(base64.b64decode(self.inputs["__provider"]))
+            provider.configure(ConfigureRequest(Config(raw_config={}, project_name="e2e")))
+            self.result = provider.create(self.inputs)
         except BaseException as error:  # reported by the test thread
             self.error = error
 
