@@ -10,7 +10,9 @@ installed from another package shows up in the next ``coe schema``. Three kinds 
 * ``template``: a ``templateFile``, a partial cluster template.
 
 The schema checks shapes (unknown keys, types, ranges, choices, which labels a driver
-knows); rules across fields and values such as CIDRs stay with ``coe validate``.
+knows); rules across fields and values such as CIDRs stay with ``coe validate``. It declares
+Draft 2020-12 but uses only keywords that draft-07 validators read the same way (editors' YAML
+language servers are draft-07 based), with references into ``$defs`` by JSON pointer.
 """
 
 from __future__ import annotations
@@ -256,10 +258,10 @@ def _cluster_root() -> dict[str, Any]:
 
 
 def _template_root() -> dict[str, Any]:
+    # allOf rather than properties beside $ref: draft-07 tools ignore a $ref's siblings.
     return {
         "title": "coe-provider cluster template file (templateFile)",
-        "$ref": DEFS + "ClusterTemplate",
-        "properties": {"labels": _ref("AnyDriverLabels")},
+        "allOf": [_ref("ClusterTemplate"), {"properties": {"labels": _ref("AnyDriverLabels")}}],
     }
 
 

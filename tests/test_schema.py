@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
+from coe_provider_drivers.k8s_ubuntu.labels import DEFAULT_KUBE_TAG
+from jsonschema import Draft7Validator, Draft202012Validator
+from jsonschema.protocols import Validator
 from typer.testing import CliRunner
 
 from coe_provider.cli import app
@@ -25,14 +27,15 @@ from tests.conftest import EXAMPLES, MINIMAL_TEMPLATE
 STACK_FILES = sorted(EXAMPLES.glob("*/Pulumi.*.yaml"))
 
 
-def validator(kind: SchemaKind) -> Draft202012Validator:
-    return Draft202012Validator(build_schema(kind))
+DRAFTS: list[type[Validator]] = [Draft202012Validator, Draft7Validator]
+"""The declared draft, and the one editors' YAML language servers implement."""
 
 
-def errors(kind: SchemaKind, document: Any) -> list[str]:
+def errors(kind: SchemaKind, document: Any,
+           draft: type[Validator] = Draft202012Validator) -> list[str]:
     """Each schema error as ``path: message``."""
     return [f"{'.'.join(str(p) for p in error.absolute_path)}: {error.message}"
-            for error in validator(kind).iter_errors(document)]
+            for error in draft(build_schema(kind)).iter_errors(document)]
 
 
 def load(path: Path) -> Any:
@@ -56,6 +59,7 @@ def test_schema_is_valid_draft_2020_12(kind: SchemaKind) -> None:
     schema = build_schema(kind)
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft7Validator.check_schema({**schema, "$schema": "http://json-schema.org/draft-07/schema#"})
 
 
 def test_examples_are_found() -> None:
@@ -63,17 +67,19 @@ def test_examples_are_found() -> None:
     assert sum(1 for path in STACK_FILES if coe_settings(load(path))) >= 4
 
 
+@pytest.mark.parametrize("draft", DRAFTS)
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.parent.name)
-def test_every_example_stack_file_validates(path: Path) -> None:
-    assert errors(SchemaKind.STACK, load(path)) == []
+def test_every_example_stack_file_validates(path: Path, draft: type[Validator]) -> None:
+    assert errors(SchemaKind.STACK, load(path), draft) == []
 
 
+@pytest.mark.parametrize("draft", DRAFTS)
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.parent.name)
-def test_every_example_template_file_validates(path: Path) -> None:
+def test_every_example_template_file_validates(path: Path, draft: type[Validator]) -> None:
     for cluster in clusters_of(coe_settings(load(path))):
         if "templateFile" in cluster:
             template = path.parent / cluster["templateFile"]
-            assert errors(SchemaKind.TEMPLATE, load(template)) == [], template
+            assert errors(SchemaKind.TEMPLATE, load(template), draft) == [], template
 
 
 @pytest.mark.parametrize("path", [p for p in STACK_FILES if coe_settings(load(p))],
@@ -150,8 +156,9 @@ BAD_CLUSTERS: dict[str, tuple[dict[str, Any], str]] = {
 @pytest.mark.parametrize("name", BAD_CLUSTERS)
 def test_schema_refuses_what_validation_refuses(name: str, tmp_path: Path) -> None:
     cluster, expected = BAD_CLUSTERS[name]
-    found = errors(SchemaKind.STACK, stack(prod=cluster))
-    assert any(expected in message for message in found), found
+    for draft in DRAFTS:
+        found = errors(SchemaKind.STACK, stack(prod=cluster), draft)
+        assert any(expected in message for message in found), (draft.__name__, found)
     with pytest.raises(SpecError):
         load_clusters({"clusters": {"prod": cluster}}, tmp_path)
 
@@ -194,7 +201,9 @@ def test_partial_template_next_to_a_template_file(tmp_path: Path) -> None:
     assert load_clusters({"clusters": {"prod": cluster}}, tmp_path)
     assert errors(SchemaKind.STACK, stack(prod=cluster)) == []
     assert errors(SchemaKind.TEMPLATE, {"flavor": "m1.large"}) == []
-    assert errors(SchemaKind.TEMPLATE, {"labels": {"kube_tag": "v1.2.3", "autolock": True}})
+    mixed = {"labels": {"kube_tag": DEFAULT_KUBE_TAG, "autolock": True}}
+    for draft in DRAFTS:
+        assert errors(SchemaKind.TEMPLATE, mixed, draft), draft.__name__
 
 
 STRUCTURAL_CORPUS = [
