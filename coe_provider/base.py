@@ -93,7 +93,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     @classmethod
     @abc.abstractmethod
     def coe_version(cls, labels: BaseModel) -> str:
-        """The COE version the labels select (e.g. ``v1.31.2``), for list-detailed output."""
+        """The COE version the labels select (e.g. ``v1.36.4``), for list-detailed output."""
 
     @abc.abstractmethod
     def security_rules(self) -> list[SecurityRule]:

@@ -1,4 +1,5 @@
-"""The ``coe`` command: list drivers, validate cluster files, plan offline, diff two plans.
+"""The ``coe`` command: list drivers, validate cluster files, print their JSON Schema, plan
+offline, diff two plans.
 
 Exit codes: 0 success; 1 invalid input (one ``path: rule`` line per broken rule); 2 the
 program failed, or a file is not what the command expects; 3 ``coe diff --fail-on`` found a
@@ -36,6 +37,7 @@ from coe_provider.plan.render import (
     resource_tree,
 )
 from coe_provider.registry import registered_drivers
+from coe_provider.schema import SchemaKind, render_schema
 from coe_provider.yamlload import YamlLoadError, load_yaml_file
 
 if TYPE_CHECKING:
@@ -174,6 +176,25 @@ def validate(
             f"{spec.master_count} master{'s' if spec.master_count != 1 else ''}, "
             f"{workers} worker{'s' if workers != 1 else ''} in {len(spec.node_groups)} "
             f"node group{'s' if len(spec.node_groups) != 1 else ''})")
+
+
+# ----------------------------------------------------------------------------------- schema
+
+
+@app.command()
+def schema(
+    kind: Annotated[SchemaKind, typer.Option(
+        "--kind", help="stack: a Pulumi.<stack>.yaml; cluster: a file with clusters: at the "
+                       "top; template: a templateFile.")] = SchemaKind.STACK,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="Write the schema here ('-' for stdout).")] = Path("-"),
+) -> None:
+    """Print the JSON Schema of stack files (or cluster or template files) for editors."""
+    try:
+        text = render_schema(kind)
+    except Exception as error:  # e.g. a driver package that fails to load
+        fail(EXIT_FAILED, f"error: {type(error).__name__}: {error}")
+    write_output(output, text, "JSON Schema")
 
 
 # ------------------------------------------------------------------------------------- plan

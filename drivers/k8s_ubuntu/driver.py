@@ -213,7 +213,7 @@ class KubernetesUbuntuCluster(CoeCluster):
             "POD_CIDR": labels.pod_cidr,
             "SERVICE_CIDR": labels.service_cidr,
             "CLOUD_PROVIDER_ENABLED": "true" if labels.cloud_provider_enabled else "false",
-            "CLOUD_PROVIDER_VERSION": labels.cloud_provider_tag,
+            "CLOUD_PROVIDER_VERSION": labels.resolved_cloud_provider_tag,
         }
 
     def bootstrap(self, node: NodeContext) -> BootstrapPayload:
