@@ -18,6 +18,9 @@ _KUBE_TAG = re.compile(r"^v1\.(\d+)\.(\d+)$")
 MINIMUM_MINOR = 31
 """kubeadm's v1beta4 configuration, which this driver writes, arrived in Kubernetes 1.31."""
 
+SUPPORTED_KUBE_MINORS: tuple[str, ...] = tuple(f"1.{minor}" for minor in range(MINIMUM_MINOR, 36))
+"""Kubernetes minors the driver accepts."""
+
 
 class KubernetesLabels(BaseModel):
     """Labels of the k8s_ubuntu driver (Magnum's label names where Magnum had one)."""
@@ -63,6 +66,9 @@ class KubernetesLabels(BaseModel):
             raise rule(f"must look like v1.31.2 (got {value!r})")
         if int(match.group(1)) < MINIMUM_MINOR:
             raise rule(f"must be v1.{MINIMUM_MINOR}.0 or newer (got {value!r})")
+        if f"1.{match.group(1)}" not in SUPPORTED_KUBE_MINORS:
+            raise rule(f"must be a supported Kubernetes release, "
+                       f"{', '.join(SUPPORTED_KUBE_MINORS)} (got {value!r})")
         return value
 
     @field_validator("pod_cidr", "service_cidr")
@@ -108,4 +114,5 @@ def overlapping_networks(labels: KubernetesLabels, spec: ClusterSpec) -> list[tu
         spec, {"pod_cidr": [labels.pod_cidr], "service_cidr": [labels.service_cidr]})
 
 
-__all__ = ["DEFAULT_CNI_VERSIONS", "KubernetesLabels", "overlapping_networks"]
+__all__ = ["DEFAULT_CNI_VERSIONS", "SUPPORTED_KUBE_MINORS", "KubernetesLabels",
+           "overlapping_networks"]
