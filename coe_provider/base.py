@@ -414,7 +414,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """One server with its state volume and, with drainOnDelete, its removal command."""
         template = self.spec.template
         name = node_name(self.cluster_name, group, index)
-        zone = node_group.availability_zone if node_group else None
+        zone = node_group.availability_zone if node_group else (
+            template.master_availability_zone)
         retain = self.spec.retain_volumes_on_delete
         state_volume = None
         if role == "master" and template.etcd_volume_size:

@@ -536,6 +536,41 @@ def status(
         raise typer.Exit(code)
 
 
+# ----------------------------------------------------------------------------------- import
+
+import_app = typer.Typer(name="import", help="Import clusters from other tools.",
+                         no_args_is_help=True)
+app.add_typer(import_app)
+
+
+@import_app.command("magnum")
+def import_magnum(
+    template: Annotated[Path | None, typer.Option(
+        "--template", help="TEMPLATE.json: `openstack coe cluster template show -f json` or "
+                           "the API's GET /v1/clustertemplates/{id}.")] = None,
+    cluster: Annotated[Path | None, typer.Option(
+        "--cluster", help="CLUSTER.json (`openstack coe cluster show -f json`).")] = None,
+    nodegroups: Annotated[Path | None, typer.Option(
+        "--nodegroups", help="NODEGROUPS.json: `openstack coe nodegroup list/show -f json`.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Cluster name to write.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Write here instead of standard output.")] = None,
+    image: Annotated[str | None, typer.Option(
+        "--image", help="New image when the template's distro has no driver here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    allow_drop: Annotated[bool, typer.Option(
+        "--allow-drop", help="Write even when fields could not be carried (exit 1).")] = False,
+) -> None:
+    """Turn a Magnum cluster template (and cluster) into a template or stack file, with a
+    report of every field; exit 1 when a field that changes the cluster cannot be carried."""
+    from coe_provider.magnum.command import ImportOptions, run_import
+
+    raise typer.Exit(run_import(ImportOptions(
+        template=template, cluster=cluster, nodegroups=nodegroups, name=name, output=output,
+        image=image, as_json=as_json, allow_drop=allow_drop)))
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="coe")

@@ -143,6 +143,9 @@ class ClusterTemplate(SpecModel):
     volume_type: str | None = None
     """Cinder volume type for every volume the cluster creates."""
 
+    master_availability_zone: str | None = None
+    """Nova availability zone for the masters (node groups set their own)."""
+
     master_lb_enabled: bool | None = None
     """Put an Octavia load balancer in front of the masters' API; required with several masters."""
 
