@@ -50,7 +50,7 @@ def test_defaults_are_supported_and_match_each_other() -> None:
 
 
 def cluster_with(labels: dict[str, Any]) -> dict[str, Any]:
-    return {"driver": "k8s_ubuntu", "template": {
+    return {"driver": "k8s_ubuntu", "waitForReady": False, "template": {
         **MINIMAL_TEMPLATE, "labels": {"openstack_auth_url": KEYSTONE, **labels}}}
 
 

@@ -78,6 +78,8 @@ def test_template_mode_accounts_for_every_field_and_label(tmp_path: Path) -> Non
     stack.write_text(yaml.safe_dump({"config": {"coe:clusters": {"dev": {
         "driver": report["driver"], "templateFile": out.name,
         "template": {"labels": {"cloud_provider_enabled": False}},
+        # The template gives the API no floating IP: no route for the readiness gate.
+        "waitForReady": False,
         "nodeGroups": [{"name": "default-worker", "count": 1}]}}}}))
     check = coe("validate", stack)
     assert check.exit_code == 0, check.output
@@ -96,7 +98,7 @@ def test_cluster_with_nodegroups_writes_a_stack_file_that_validates_and_plans(
     assert by_key["template:flavor_id"]["status"] == "overridden"
     assert by_key["cluster:flavor_id"]["written"] == "m1.large"
     assert by_key["template:labels.kube_tag"]["status"] == "overridden"
-    assert by_key["cluster:labels.kube_tag"]["written"] == "v1.33.1"
+    assert by_key["cluster:labels.kube_tag"]["written"] == "v1.36.1"
     cluster = yaml.safe_load(out.read_text())["config"]["coe:clusters"]["prod-cluster"]
     assert cluster["masterCount"] == 3
     assert cluster["template"]["masterFlavor"] == "m1.xlarge"
@@ -132,7 +134,7 @@ def test_fedora_coreos_with_a_new_image_reports_what_it_cannot_carry(tmp_path: P
     assert "--image replaces" in by_key["template:image_id"]["note"]
     kube = by_key["template:labels.kube_tag"]
     assert kube["status"] == "unsupported"
-    assert "nearest supported release: v1.31.2" in kube["note"]
+    assert "nearest supported release: v1.35.9" in kube["note"]
     assert set(report["notCarried"]) == {
         "labels.kube_tag", "labels.kube_dashboard_enabled", "labels.ingress_controller"}
     assert not out.exists()
@@ -193,12 +195,12 @@ def test_unknown_labels_and_fields_block() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "kube_tag=v1.33.1,master_lb_allowed_cidrs=10.0.0.0/8,192.168.0.0/16",
-    "{'kube_tag': 'v1.33.1', 'master_lb_allowed_cidrs': '10.0.0.0/8,192.168.0.0/16'}",
-    '{"kube_tag": "v1.33.1", "master_lb_allowed_cidrs": "10.0.0.0/8,192.168.0.0/16"}',
+    "kube_tag=v1.36.1,master_lb_allowed_cidrs=10.0.0.0/8,192.168.0.0/16",
+    "{'kube_tag': 'v1.36.1', 'master_lb_allowed_cidrs': '10.0.0.0/8,192.168.0.0/16'}",
+    '{"kube_tag": "v1.36.1", "master_lb_allowed_cidrs": "10.0.0.0/8,192.168.0.0/16"}',
 ])
 def test_labels_in_every_form(text: str) -> None:
-    assert parse_labels(text, "t") == {"kube_tag": "v1.33.1",
+    assert parse_labels(text, "t") == {"kube_tag": "v1.36.1",
                                        "master_lb_allowed_cidrs": "10.0.0.0/8,192.168.0.0/16"}
 
 

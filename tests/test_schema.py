@@ -98,12 +98,13 @@ def test_every_example_as_a_cluster_file(path: Path, tmp_path: Path) -> None:
 
 def k8s_cluster() -> dict[str, Any]:
     return {"driver": "k8s_ubuntu", "template": {**MINIMAL_TEMPLATE},
-            "labels": {"cloud_provider_enabled": False},
+            "labels": {"cloud_provider_enabled": False}, "waitForReady": False,
             "nodeGroups": [{"name": "workers", "count": 2}]}
 
 
 def swarm_cluster() -> dict[str, Any]:
-    return {"driver": "swarm_ubuntu", "template": {**MINIMAL_TEMPLATE},
+    # The minimal template has no route to the API: the readiness gate is off.
+    return {"driver": "swarm_ubuntu", "template": {**MINIMAL_TEMPLATE}, "waitForReady": False,
             "nodeGroups": [{"name": "workers", "count": 2}]}
 
 
@@ -197,7 +198,7 @@ def test_partial_template_next_to_a_template_file(tmp_path: Path) -> None:
     """With templateFile, the cluster's template may hold only the fields it overrides."""
     (tmp_path / "template.yaml").write_text(yaml.safe_dump(MINIMAL_TEMPLATE))
     cluster = {"driver": "swarm_ubuntu", "templateFile": "template.yaml",
-               "template": {"flavor": "m1.large"}}
+               "template": {"flavor": "m1.large"}, "waitForReady": False}
     assert load_clusters({"clusters": {"prod": cluster}}, tmp_path)
     assert errors(SchemaKind.STACK, stack(prod=cluster)) == []
     assert errors(SchemaKind.TEMPLATE, {"flavor": "m1.large"}) == []

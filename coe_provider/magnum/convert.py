@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coe_provider.apiroute import api_route
 from coe_provider.errors import SpecError
 from coe_provider.magnum.context import Context
 from coe_provider.magnum.documents import MagnumDocuments
@@ -21,6 +22,7 @@ from coe_provider.magnum.rules import (
     cloud_provider_default,
     find_rule,
 )
+from coe_provider.spec import ClusterTemplate
 from coe_provider.validation import check_cluster, parse_cluster_spec
 
 DEFAULT_GROUP = "default-worker"
@@ -136,8 +138,31 @@ def import_magnum(documents: MagnumDocuments, name: str | None = None,
                                           or "cluster"))
     result = Imported(report, name=cluster_name)
     result.cluster = _assemble(context, documents, report)
+    if documents.cluster is not None:
+        _gate_without_route(result)
     _validate(result)
     return result
+
+
+NO_ROUTE_WARNING = (
+    "waitForReady: false: the Magnum cluster gives its API no floating IP and has no bastion, "
+    "so pulumi up cannot ask the cluster whether it works; add template.masterLbEnabled with "
+    "an external network, or template.bastion, and drop waitForReady to turn the readiness "
+    "gate on")
+"""Why an imported cluster is written with the readiness gate off."""
+
+
+def _gate_without_route(result: Imported) -> None:
+    """Magnum checked health from inside the cloud; here the gate runs where pulumi up runs,
+    so a cluster with no route to its API from outside gets the gate off, said aloud."""
+    assert result.cluster is not None
+    try:
+        template = ClusterTemplate.model_validate(result.cluster["template"])
+    except ValueError:
+        return  # _validate reports what is wrong with the template
+    if api_route(template) is None:
+        result.cluster["waitForReady"] = False
+        result.warnings.append(NO_ROUTE_WARNING)
 
 
 def _label_rows(report: Report, context: Context, template: dict[str, Any],
@@ -196,6 +221,8 @@ def _validate(result: Imported) -> None:
         return
     candidate = dict(result.cluster)
     candidate.setdefault("nodeGroups", [{"name": DEFAULT_GROUP, "count": 1}])
+    # A template alone leaves the readiness gate (and its route) to the clusters using it.
+    candidate.setdefault("waitForReady", False)
     try:
         spec = parse_cluster_spec(candidate, result.name, Path("."))
         check_cluster(result.name, spec, result.name)
