@@ -26,7 +26,8 @@ from pydantic import BaseModel
 from coe_provider.bastion import Bastion, create_bastion
 from coe_provider.bootstrap import ProxySettings
 from coe_provider.bootstrap.cloudconfig import CloudConfigRenderer, render_bastion_cloud_config
-from coe_provider.cleanup.target import OUTPUT_KEY as CLEANUP_OUTPUT, TAG_OUTPUT_KEY
+from coe_provider.cleanup.target import OUTPUT_KEY as CLEANUP_OUTPUT
+from coe_provider.cleanup.target import TAG_OUTPUT_KEY
 from coe_provider.cleanup.wiring import (
     cleanup_environment,
     cleanup_output,
