@@ -313,7 +313,8 @@ class ClusterSpec(SpecModel):
     """Seconds a drain may take before the removal goes on regardless."""
 
     retain_volumes_on_delete: bool = False
-    """Keep etcd and container-storage volumes when servers or the stack are deleted."""
+    """Keep etcd and container-storage volumes when servers or the stack are deleted, and
+    the volumes the cluster's CSI driver made (detached, listed by the destroy)."""
 
     @field_validator("master_replace")
     @classmethod
