@@ -524,4 +524,3 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             "nodeGroups": self.node_group_summary(),
             **self.extensions,
         }
-

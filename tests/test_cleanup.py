@@ -198,6 +198,10 @@ def test_deletes_exactly_this_clusters_objects(cloud_env: FakeOpenStack) -> None
         ("DELETE", f"{VOL}/vol-p2?cascade=True&force=False"),
     ]
     assert cloud.bodies == [(f"{VOL}/vol-p2/action", {"os-detach": {"attachment_id": "att-p2"}})]
+    # The detached volume is seen available before any volume delete is sent.
+    requests = cloud.requests
+    detach = requests.index(("POST", f"{VOL}/vol-p2/action"))
+    assert requests[detach + 1] == ("GET", f"{VOL}/vol-p2")
     # prod-2's, the stack's own API balancer, other clusters' and untagged objects remain.
     assert sorted(cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1"]
     assert sorted(cloud.floating_ips) == ["fip-node", "fip-q1", "fip-user"]

@@ -158,11 +158,16 @@ class Cleanup:
                         self.conn.load_balancer.get_load_balancer, "provisioning_status")
 
     def _handle_volumes(self, volumes: list[Any]) -> None:
+        detached = []
         for volume in volumes:
             for attachment in getattr(volume, "attachments", None) or []:
                 attachment_id = attachment.get("attachment_id") or attachment.get("id")
                 if attachment_id:
                     self.conn.block_storage.detach_volume(volume, attachment_id)
+                    detached.append(volume)
+        # Cinder deletes (and a later attach elsewhere needs) a volume that is available.
+        self._wait_for([_obj("volume", v) for v in detached], self.conn.block_storage.get_volume,
+                       "status", done=lambda status: status in ("available", "error"))
         if self.target.retain_volumes:
             return
         for volume in volumes:
@@ -173,6 +178,11 @@ class Cleanup:
     def _wait_gone(self, objects: list[CloudObject], get: Callable[[str], Any],
                    status_field: str) -> None:
         """Poll until every object answers 404, or fail naming those still there."""
+        self._wait_for(objects, get, status_field, done=lambda status: status.lower() == "deleted")
+
+    def _wait_for(self, objects: list[CloudObject], get: Callable[[str], Any],
+                  status_field: str, done: Callable[[str], bool]) -> None:
+        """Poll until every object is gone (404) or ``done(status)``, or fail naming the rest."""
         from openstack import exceptions
 
         pending = {o.id: o for o in objects}
@@ -184,7 +194,7 @@ class Cleanup:
                 except exceptions.NotFoundException:
                     pending.pop(object_id)
                     continue
-                if states[object_id] in ("DELETED", "deleted"):
+                if done(states[object_id]):
                     pending.pop(object_id)
             if not pending:
                 return
@@ -192,7 +202,7 @@ class Cleanup:
                 stuck = ", ".join(f"{o} in {states.get(i, '?')}" for i, o in pending.items())
                 subnet = f"subnet {self.target.subnet_id}" if self.target.subnet_id else "network"
                 raise CleanupError(
-                    f"cluster {self.target.cluster}: still there after {self._timeout:g} s: "
+                    f"cluster {self.target.cluster}: not done after {self._timeout:g} s: "
                     f"{stuck}; the delete of the {subnet} that follows would fail on it")
             self._sleep(self._interval)
 
