@@ -570,6 +570,37 @@ def import_magnum(
         template=template, cluster=cluster, nodegroups=nodegroups, name=name, output=output,
         image=image, as_json=as_json, allow_drop=allow_drop)))
 
+@app.command()
+def cleanup(
+    outputs: Annotated[str, typer.Argument(
+        help="`pulumi stack output --json --show-secrets` output: a file, or '-' for stdin.")],
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Only list what would be deleted and kept.")] = False,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="Only this cluster (default: every cluster with a cloud provider).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds the deletions may take.")] = 600.0,
+) -> None:
+    """Delete (or list) the load balancers, floating IPs, ports and volumes a cluster's cloud
+    provider made, as `pulumi destroy` does after the servers. Credentials: clouds.yaml/OS_*."""
+    from coe_provider.cleanup.executor import CleanupError
+    from coe_provider.cleanup.operator import cleanup_from_outputs
+
+    try:
+        text = sys.stdin.read() if outputs == "-" else Path(outputs).read_text()
+    except OSError as exc:
+        fail(EXIT_FAILED, f"error: cannot read {outputs}: {exc.strerror}")
+    try:
+        reports = cleanup_from_outputs(text, "stdin" if outputs == "-" else outputs, cluster,
+                                       dry_run, timeout)
+    except (ValueError, CleanupError) as error:
+        fail(EXIT_FAILED, f"error: {error}")
+    except Exception as error:  # openstacksdk / keystoneauth: one line, no traceback
+        fail(EXIT_FAILED, f"error: {type(error).__name__}: {error}")
+    for report in reports:
+        typer.echo("\n".join(report.lines()))
+
 
 def main() -> None:
     """Console-script entry point."""

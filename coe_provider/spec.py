@@ -330,7 +330,8 @@ class ClusterSpec(SpecModel):
     """Seconds a drain may take before the removal goes on regardless."""
 
     retain_volumes_on_delete: bool = False
-    """Keep etcd and container-storage volumes when servers or the stack are deleted."""
+    """Keep etcd and container-storage volumes when servers or the stack are deleted, and
+    the volumes the cluster's CSI driver made (detached, listed by the destroy)."""
 
     wait_for_ready: bool = True
     """``pulumi up`` ends only when the COE reports every declared node ready (the readiness
