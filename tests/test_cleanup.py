@@ -123,7 +123,8 @@ def test_swarm_and_clusters_without_cloud_provider_have_no_cleanup(
     assert not swarm.of_type("local:Command")
     assert not swarm.of_type("randomId:RandomId") or all(
         "cloud-tag" not in r.name for r in swarm.of_type("randomId:RandomId"))
-    off = run_root_program({"clusters": {"c": {"driver": "k8s_ubuntu", "template": {
+    off = run_root_program({"clusters": {"c": {"driver": "k8s_ubuntu", "waitForReady": False,
+                                               "template": {
         "image": "u", "flavor": "f", "externalNetwork": "public",
         "labels": {"cloud_provider_enabled": False}}}}})
     assert not off.of_type("local:Command")
