@@ -53,7 +53,7 @@ def cluster_program(nodes: int, masters: int) -> Callable[[], None]:
             dns_nameservers=["1.1.1.1", "9.9.9.9"], docker_volume_size=50,
             etcd_volume_size=10, volume_type="ssd", master_lb_enabled=True,
             api_allowed_cidrs=["203.0.113.0/24"],
-            labels={"kube_tag": "v1.31.2", "cni": "calico", "cloud_provider_enabled": False},
+            labels={"kube_tag": "v1.36.4", "cni": "calico", "cloud_provider_enabled": False},
         ),
         master_count=masters,
         node_groups=[NodeGroupSpec(name="default-worker", count=nodes, min_count=0,

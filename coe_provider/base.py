@@ -27,6 +27,14 @@ from coe_provider.apiroute import ApiRoute, api_route, load_balancer_floating_ip
 from coe_provider.bastion import Bastion, create_bastion
 from coe_provider.bootstrap import ProxySettings
 from coe_provider.bootstrap.cloudconfig import CloudConfigRenderer, render_bastion_cloud_config
+from coe_provider.cleanup.target import OUTPUT_KEY as CLEANUP_OUTPUT
+from coe_provider.cleanup.target import TAG_OUTPUT_KEY
+from coe_provider.cleanup.wiring import (
+    cleanup_environment,
+    cleanup_output,
+    cloud_resource_tag,
+    create_cleanup_command,
+)
 from coe_provider.compute import (
     ImageResolver,
     ReplacementPolicy,
@@ -93,7 +101,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     @classmethod
     @abc.abstractmethod
     def coe_version(cls, labels: BaseModel) -> str:
-        """The COE version the labels select (e.g. ``v1.31.2``), for list-detailed output."""
+        """The COE version the labels select (e.g. ``v1.36.4``), for list-detailed output."""
 
     @abc.abstractmethod
     def security_rules(self) -> list[SecurityRule]:
@@ -146,6 +154,16 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
 
         Runs after the load balancer and before any server, so API addresses are known.
         """
+
+    def cloud_resources(self) -> bool:
+        """Whether software in the cluster creates OpenStack objects Pulumi does not register
+        (a cloud controller manager's load balancers, CSI volumes); none by default.
+
+        True makes the base draw the cluster's cloud resource tag (``self.cloud_resource_tag``,
+        for the driver to hand to that software) and add the cleanup that deletes the objects
+        carrying it after the servers and before the network (:mod:`coe_provider.cleanup`).
+        """
+        return False
 
     def api_url(self, host: pulumi.Input[str]) -> pulumi.Output[str]:
         """The URL clients use for the API at ``host``."""
@@ -243,6 +261,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             with_bastion=bool(template.bastion),
         )
         """Security group per role."""
+        self._build_cleanup()
         self.ssh_key = ssh_key(f"{self.cluster_name}-ssh", self)
         """The cluster's own SSH key: authorised for the ``coe`` user on every node."""
         self.bastion: Bastion | None = create_bastion(
@@ -301,7 +320,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         self.coe_version_string: str = self.coe_version(self.labels)
         """The COE version the labels select."""
         self.extensions: dict[str, pulumi.Input[Any]] = {
-            **self.extension_outputs(), **self._access_outputs()}
+            **self.extension_outputs(), **self._access_outputs(), **self._cleanup_outputs}
         """The driver's extension outputs, and the SSH access outputs."""
         self.readiness_gate: ReadinessGate | None = (
             self._build_readiness_gate() if self.spec.wait_for_ready else None)
@@ -338,6 +357,27 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             depends_on.append(self.bastion.server)
         return ReadinessGate(f"{self.cluster_name}-ready", inputs, self.spec.ready_timeout,
                              pulumi.ResourceOptions(parent=self, depends_on=depends_on))
+
+    def _build_cleanup(self) -> None:
+        """With :meth:`cloud_resources`, the cloud resource tag and the cleanup command that
+        every server depends on (so the engine deletes the servers first)."""
+        self.cloud_resource_tag: pulumi.Output[str] | None = None
+        """The identity of the cluster's cloud objects (None without cloud resources)."""
+        self._server_dependencies: list[pulumi.Resource] = list(self.network.ready)
+        self._cleanup_outputs: dict[str, pulumi.Input[Any]] = {}
+        if not self.cloud_resources():
+            return
+        self.cloud_resource_tag = cloud_resource_tag(self.cluster_name, self)
+        environment = cleanup_environment(self.cluster_name, self.cloud_resource_tag,
+                                          self.network, self.spec.retain_volumes_on_delete)
+        cleanup = create_cleanup_command(
+            self.cluster_name, environment,
+            [*self.network.ready, *self.security_groups.by_role.values()], self)
+        self._server_dependencies.append(cleanup)
+        self._cleanup_outputs = {
+            TAG_OUTPUT_KEY: self.cloud_resource_tag,
+            CLEANUP_OUTPUT: cleanup_output(environment),
+        }
 
     def _access_outputs(self) -> dict[str, pulumi.Input[Any]]:
         """The cluster's SSH private key (a secret) and the bastion's address."""
@@ -414,7 +454,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """One server with its state volume and, with drainOnDelete, its removal command."""
         template = self.spec.template
         name = node_name(self.cluster_name, group, index)
-        zone = node_group.availability_zone if node_group else None
+        zone = node_group.availability_zone if node_group else (
+            template.master_availability_zone)
         retain = self.spec.retain_volumes_on_delete
         state_volume = None
         if role == "master" and template.etcd_volume_size:
@@ -438,7 +479,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         replace = index in (node_group.replace if node_group else self.spec.master_replace)
         instance = create_server(
             server, port, user_data, server_group_id, self._images, state_volume,
-            retain_volumes=retain, depends_on=self.network.ready, parent=self,
+            retain_volumes=retain, depends_on=self._server_dependencies, parent=self,
             policy=ReplacementPolicy.RECREATE if replace else ReplacementPolicy.KEEP)
         if first_master:
             self._first_master = instance

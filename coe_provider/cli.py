@@ -1,4 +1,5 @@
-"""The ``coe`` command: list drivers, validate cluster files, plan offline, diff two plans.
+"""The ``coe`` command: list drivers, validate cluster files, print their JSON Schema, plan
+offline, diff two plans.
 
 Exit codes: 0 success; 1 invalid input (one ``path: rule`` line per broken rule); 2 the
 program failed, or a file is not what the command expects; 3 ``coe diff --fail-on`` found a
@@ -36,6 +37,7 @@ from coe_provider.plan.render import (
     resource_tree,
 )
 from coe_provider.registry import registered_drivers
+from coe_provider.schema import SchemaKind, render_schema
 from coe_provider.yamlload import YamlLoadError, load_yaml_file
 
 if TYPE_CHECKING:
@@ -174,6 +176,25 @@ def validate(
             f"{spec.master_count} master{'s' if spec.master_count != 1 else ''}, "
             f"{workers} worker{'s' if workers != 1 else ''} in {len(spec.node_groups)} "
             f"node group{'s' if len(spec.node_groups) != 1 else ''})")
+
+
+# ----------------------------------------------------------------------------------- schema
+
+
+@app.command()
+def schema(
+    kind: Annotated[SchemaKind, typer.Option(
+        "--kind", help="stack: a Pulumi.<stack>.yaml; cluster: a file with clusters: at the "
+                       "top; template: a templateFile.")] = SchemaKind.STACK,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="Write the schema here ('-' for stdout).")] = Path("-"),
+) -> None:
+    """Print the JSON Schema of stack files (or cluster or template files) for editors."""
+    try:
+        text = render_schema(kind)
+    except Exception as error:  # e.g. a driver package that fails to load
+        fail(EXIT_FAILED, f"error: {type(error).__name__}: {error}")
+    write_output(output, text, "JSON Schema")
 
 
 # ------------------------------------------------------------------------------------- plan
@@ -513,6 +534,72 @@ def status(
     code = exit_code(results)
     if code:
         raise typer.Exit(code)
+
+
+# ----------------------------------------------------------------------------------- import
+
+import_app = typer.Typer(name="import", help="Import clusters from other tools.",
+                         no_args_is_help=True)
+app.add_typer(import_app)
+
+
+@import_app.command("magnum")
+def import_magnum(
+    template: Annotated[Path | None, typer.Option(
+        "--template", help="TEMPLATE.json: `openstack coe cluster template show -f json` or "
+                           "the API's GET /v1/clustertemplates/{id}.")] = None,
+    cluster: Annotated[Path | None, typer.Option(
+        "--cluster", help="CLUSTER.json (`openstack coe cluster show -f json`).")] = None,
+    nodegroups: Annotated[Path | None, typer.Option(
+        "--nodegroups", help="NODEGROUPS.json: `openstack coe nodegroup list/show -f json`.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Cluster name to write.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Write here instead of standard output.")] = None,
+    image: Annotated[str | None, typer.Option(
+        "--image", help="New image when the template's distro has no driver here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    allow_drop: Annotated[bool, typer.Option(
+        "--allow-drop", help="Write even when fields could not be carried (exit 1).")] = False,
+) -> None:
+    """Turn a Magnum cluster template (and cluster) into a template or stack file, with a
+    report of every field; exit 1 when a field that changes the cluster cannot be carried."""
+    from coe_provider.magnum.command import ImportOptions, run_import
+
+    raise typer.Exit(run_import(ImportOptions(
+        template=template, cluster=cluster, nodegroups=nodegroups, name=name, output=output,
+        image=image, as_json=as_json, allow_drop=allow_drop)))
+
+@app.command()
+def cleanup(
+    outputs: Annotated[str, typer.Argument(
+        help="`pulumi stack output --json --show-secrets` output: a file, or '-' for stdin.")],
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Only list what would be deleted and kept.")] = False,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="Only this cluster (default: every cluster with a cloud provider).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds the deletions may take.")] = 600.0,
+) -> None:
+    """Delete (or list) the load balancers, floating IPs, ports and volumes a cluster's cloud
+    provider made, as `pulumi destroy` does after the servers. Credentials: clouds.yaml/OS_*."""
+    from coe_provider.cleanup.executor import CleanupError
+    from coe_provider.cleanup.operator import cleanup_from_outputs
+
+    try:
+        text = sys.stdin.read() if outputs == "-" else Path(outputs).read_text()
+    except OSError as exc:
+        fail(EXIT_FAILED, f"error: cannot read {outputs}: {exc.strerror}")
+    try:
+        reports = cleanup_from_outputs(text, "stdin" if outputs == "-" else outputs, cluster,
+                                       dry_run, timeout)
+    except (ValueError, CleanupError) as error:
+        fail(EXIT_FAILED, f"error: {error}")
+    except Exception as error:  # openstacksdk / keystoneauth: one line, no traceback
+        fail(EXIT_FAILED, f"error: {type(error).__name__}: {error}")
+    for report in reports:
+        typer.echo("\n".join(report.lines()))
 
 
 def main() -> None:

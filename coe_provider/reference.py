@@ -82,11 +82,12 @@ def render_reference() -> str:
     return "\n".join(parts)
 
 
-def replace_section(text: str, section: str) -> str:
-    """``text`` with the marked section replaced (appended when absent)."""
-    if START in text and END in text:
-        before = text.split(START, 1)[0]
-        after = text.split(END, 1)[1]
+def replace_section(text: str, section: str, start: str = START, end: str = END) -> str:
+    """``text`` with the section between ``start`` and ``end`` replaced (appended when
+    absent)."""
+    if start in text and end in text:
+        before = text.split(start, 1)[0]
+        after = text.split(end, 1)[1]
         return before + section + after
     return text.rstrip("\n") + "\n\n" + section + "\n"
 

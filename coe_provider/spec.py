@@ -24,7 +24,15 @@ MAX_MASTERS = 7
 MASTER_GROUP = "master"
 """Group name used for the masters in resource names (``{cluster}-master-{index}``)."""
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+DNS_LABEL_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+"""RFC 1123 label (without its 63-character limit): cluster and node group names."""
+
+_DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
+
+TAINT_PATTERN = r"^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$"
+"""A node taint, ``key=value:Effect`` (the value may be left out)."""
+
+_TAINT = re.compile(TAINT_PATTERN)
 _PROXY_URL = re.compile(r"^https?://([^/@\s]+@)?[A-Za-z0-9.\-\[\]:]+(:\d{1,5})?/?$")
 
 
@@ -135,6 +143,9 @@ class ClusterTemplate(SpecModel):
     volume_type: str | None = None
     """Cinder volume type for every volume the cluster creates."""
 
+    master_availability_zone: str | None = None
+    """Nova availability zone for the masters (node groups set their own)."""
+
     master_lb_enabled: bool | None = None
     """Put an Octavia load balancer in front of the masters' API; required with several masters."""
 
@@ -220,7 +231,8 @@ class ClusterTemplate(SpecModel):
 class NodeGroupSpec(SpecModel):
     """A group of workers that share flavor, image and labels (Magnum's node group)."""
 
-    name: str
+    name: str = Field(json_schema_extra={
+        "pattern": DNS_LABEL_PATTERN, "maxLength": 63, "not": {"const": MASTER_GROUP}})
     """Group name; part of every node's name, a hostname and a Kubernetes label value."""
 
     count: int = Field(default=1, ge=0, le=MAX_NODES)
@@ -244,7 +256,8 @@ class NodeGroupSpec(SpecModel):
     labels: dict[str, str] = Field(default_factory=dict)
     """Node labels the COE puts on this group's nodes."""
 
-    taints: list[str] = Field(default_factory=list)
+    taints: list[str] = Field(default_factory=list,
+                              json_schema_extra={"items": {"pattern": TAINT_PATTERN}})
     """Node taints, ``key=value:Effect``."""
 
     remove: list[int] = Field(default_factory=list)
@@ -275,10 +288,8 @@ class NodeGroupSpec(SpecModel):
     @field_validator("taints")
     @classmethod
     def _taints(cls, value: list[str]) -> list[str]:
-        pattern = re.compile(
-            r"^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
         for taint in value:
-            if not pattern.match(taint):
+            if not _TAINT.match(taint):
                 raise rule(f"taints must look like key=value:NoSchedule (got {taint!r})")
         return value
 
@@ -298,7 +309,8 @@ class ClusterSpec(SpecModel):
     template: ClusterTemplate
     """The cluster template after merging ``templateFile`` and the cluster's own fields."""
 
-    master_count: int = 1
+    master_count: int = Field(default=1, json_schema_extra={
+        "minimum": 1, "maximum": MAX_MASTERS, "not": {"type": "integer", "multipleOf": 2}})
     """Number of masters; odd, for etcd (or Raft) quorum."""
 
     node_groups: list[NodeGroupSpec] = Field(default_factory=list)
@@ -318,7 +330,8 @@ class ClusterSpec(SpecModel):
     """Seconds a drain may take before the removal goes on regardless."""
 
     retain_volumes_on_delete: bool = False
-    """Keep etcd and container-storage volumes when servers or the stack are deleted."""
+    """Keep etcd and container-storage volumes when servers or the stack are deleted, and
+    the volumes the cluster's CSI driver made (detached, listed by the destroy)."""
 
     wait_for_ready: bool = True
     """``pulumi up`` ends only when the COE reports every declared node ready (the readiness

@@ -13,7 +13,7 @@ FAKE_DPKG_QUERY = """#!/bin/sh
 # Answers like dpkg-query -W -f='${db:Status-Status} ${Version}' NAME for a fixed package set.
 case "$3" in
   docker.io) echo "installed 20.10.24+dfsg1-1+b3" ;;
-  kubelet) echo "installed 1.31.2-1.1" ;;
+  kubelet) echo "installed 1.36.4-1.1" ;;
   removed) echo "config-files 1.0" ;;
   *) echo "dpkg-query: no packages found matching $3" >&2; exit 1 ;;
 esac
@@ -45,7 +45,7 @@ def installed(library: Path, *packages: str) -> bool:
 @pytest.mark.parametrize(("packages", "expected"), [
     (("docker.io",), True),
     (("docker.io=20.10.24+dfsg1-1+b3",), True),
-    (("kubelet=1.31.2-*", "docker.io"), True),
+    (("kubelet=1.36.4-*", "docker.io"), True),
     (("docker.io=24.0.7-0ubuntu4",), False),
     (("kubelet=1.30.*",), False),
     (("docker.io", "openssh-server"), False),

@@ -24,7 +24,7 @@ KEYSTONE = {"openstack:authUrl": "https://keystone.test:5000/v3"}
 LABEL_SETS: dict[str, list[dict[str, Any]]] = {
     "k8s_ubuntu": [
         {},
-        {"cni": "flannel", "cloud_provider_enabled": False, "kube_tag": "v1.32.0"},
+        {"cni": "flannel", "cloud_provider_enabled": False, "kube_tag": "v1.35.9"},
         {"containerd_version": "1.7.12-0ubuntu4", "pod_cidr": "172.20.0.0/16",
          "service_cidr": "172.21.0.0/16"},
     ],

@@ -57,7 +57,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
      "clusters.c1.template.fixedSubnet: requires fixedNetwork"),
     ("unknown field", cluster_settings("k8s_ubuntu", K8S, masterCont=3),
      "clusters.c1.masterCont: unknown field"),
-    ("unknown label", cluster_settings("k8s_ubuntu", {**K8S, "kube_tga": "v1.31.2"}),
+    ("unknown label", cluster_settings("k8s_ubuntu", {**K8S, "kube_tga": "v1.36.4"}),
      "clusters.c1.labels.kube_tga: unknown label for driver k8s_ubuntu (known labels: "),
     ("label wrong kind", cluster_settings("k8s_ubuntu", {**K8S, "cni": "weave"}),
      "clusters.c1.labels.cni: Input should be 'calico' or 'flannel'"),
@@ -117,17 +117,17 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_template_file_is_merged_and_cluster_wins(tmp_path: Any) -> None:
     (tmp_path / "t.yaml").write_text(
         "image: ubuntu-22.04\nflavor: m1.small\nexternalNetwork: public\n"
-        "labels: {cni: flannel, kube_tag: v1.31.0, cloud_provider_enabled: false}\n")
+        "labels: {cni: flannel, kube_tag: v1.35.9, cloud_provider_enabled: false}\n")
     settings = {"clusters": {"c1": {
         "driver": "k8s_ubuntu", "templateFile": "t.yaml",
-        "template": {"flavor": "m1.large", "labels": {"kube_tag": "v1.31.2"}},
+        "template": {"flavor": "m1.large", "labels": {"kube_tag": "v1.36.4"}},
         "waitForReady": False,
     }}}
     resolved = resolve_clusters(settings, tmp_path)["c1"]
     assert resolved.spec.template.image == "ubuntu-22.04"
     assert resolved.spec.template.flavor == "m1.large"
     assert resolved.labels.model_dump()["cni"] == "flannel"
-    assert resolved.labels.model_dump()["kube_tag"] == "v1.31.2"
+    assert resolved.labels.model_dump()["kube_tag"] == "v1.36.4"
 
 
 def test_labels_merge_cluster_over_template() -> None:

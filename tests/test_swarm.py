@@ -399,7 +399,7 @@ def _errors(labels: dict[str, Any], **fields: Any) -> list[str]:
      "clusters.c1.labels.data_path_port: must not be a port the cluster already uses"),
     ({"docker_version": "latest"},
      "clusters.c1.labels.docker_version: must be an APT version string"),
-    ({"kube_tag": "v1.31.2"},
+    ({"kube_tag": "v1.36.4"},
      "clusters.c1.labels.kube_tag: unknown label for driver swarm_ubuntu"),
 ])
 def test_bad_labels_name_path_and_rule(labels: dict[str, Any], expected: str) -> None:

@@ -35,10 +35,10 @@ class PlanResource:
         return document
 
 
-def critical_path(resources: Iterable[PlanResource]) -> tuple[int, list[str]]:
-    """Length (in resources) and URNs of the longest dependency chain between custom resources.
+def custom_dependencies(resources: Iterable[PlanResource]) -> dict[str, set[str]]:
+    """Custom resource URN -> the custom resources it depends on.
 
-    Components are skipped: a dependency on a component stands for its custom children.
+    A dependency on a component stands for the component's custom descendants.
     """
     by_urn = {r.urn: r for r in resources}
     children: dict[str, list[str]] = {}
@@ -65,6 +65,60 @@ def critical_path(resources: Iterable[PlanResource]) -> tuple[int, list[str]]:
                 targets.update(custom_targets(dep, set()))
             targets.discard(r.urn)
             edges[r.urn] = targets
+    return edges
+
+
+def deleted_before(resources: Iterable[PlanResource]) -> dict[str, set[str]]:
+    """Custom resource URN -> every custom resource the engine deletes before it.
+
+    The engine deletes a resource only after everything that depends on it, directly or
+    through other resources, so this is the transitive closure of "depends on".
+    """
+    edges = custom_dependencies(resources)
+    dependents: dict[str, set[str]] = {urn: set() for urn in edges}
+    for urn, targets in edges.items():
+        for target in targets:
+            dependents.setdefault(target, set()).add(urn)
+    closure: dict[str, set[str]] = {}
+    for urn in dependents:
+        seen: set[str] = set()
+        stack = list(dependents[urn])
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(dependents.get(current, ()))
+        closure[urn] = seen
+    return closure
+
+
+def delete_order(resources: Iterable[PlanResource]) -> list[str]:
+    """One order in which ``pulumi destroy`` may delete the custom resources: dependents
+    first, ties broken by URN."""
+    edges = custom_dependencies(resources)
+    dependents_left = {urn: 0 for urn in edges}
+    for targets in edges.values():
+        for target in targets:
+            dependents_left[target] = dependents_left.get(target, 0) + 1
+    ready = sorted(urn for urn, count in dependents_left.items() if count == 0)
+    order: list[str] = []
+    while ready:
+        urn = ready.pop(0)
+        order.append(urn)
+        for dependency in edges.get(urn, ()):
+            dependents_left[dependency] -= 1
+            if dependents_left[dependency] == 0:
+                ready.append(dependency)
+        ready.sort()
+    return order
+
+
+def critical_path(resources: Iterable[PlanResource]) -> tuple[int, list[str]]:
+    """Length (in resources) and URNs of the longest dependency chain between custom resources.
+
+    Components are skipped: a dependency on a component stands for its custom children.
+    """
+    edges = custom_dependencies(resources)
     depth: dict[str, int] = {}
     best_next: dict[str, str | None] = {}
     limit = sys.getrecursionlimit()

@@ -81,6 +81,10 @@ class KubernetesUbuntuCluster(CoeCluster):
             ))
         return problems
 
+    def cloud_resources(self) -> bool:
+        """The cloud controller manager makes balancers, Cinder CSI makes volumes."""
+        return self.k8s.cloud_provider_enabled
+
     @property
     def k8s(self) -> KubernetesLabels:
         """The typed labels."""
@@ -213,7 +217,7 @@ class KubernetesUbuntuCluster(CoeCluster):
             "POD_CIDR": labels.pod_cidr,
             "SERVICE_CIDR": labels.service_cidr,
             "CLOUD_PROVIDER_ENABLED": "true" if labels.cloud_provider_enabled else "false",
-            "CLOUD_PROVIDER_VERSION": labels.cloud_provider_tag,
+            "CLOUD_PROVIDER_VERSION": labels.resolved_cloud_provider_tag,
         }
 
     def bootstrap(self, node: NodeContext) -> BootstrapPayload:
@@ -224,6 +228,9 @@ class KubernetesUbuntuCluster(CoeCluster):
                 files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
                                             self.cloud_config, "0600"))
         environment: dict[str, pulumi.Input[str]] = dict(self._environment)
+        if self.cloud_resource_tag is not None:
+            # The controllers' --cluster-name / --cluster: what the cleanup selects by.
+            environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
         script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")
         return BootstrapPayload(script=script, environment=environment, files=files_,
                                 packages=["curl", "ca-certificates", "gpg", "apt-transport-https"])

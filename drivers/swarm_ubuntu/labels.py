@@ -50,7 +50,7 @@ class SwarmLabels(BaseModel):
     def _docker_version(cls, value: str | None) -> str | None:
         return check_apt_version(value, "24.0.7-0ubuntu4")
 
-    @field_validator("default_addr_pool", mode="before")
+    @field_validator("default_addr_pool", mode="before", json_schema_input_type=str | list[str])
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value

@@ -17,7 +17,7 @@ spec = ClusterSpec(
         master_lb_enabled=True,
         etcd_volume_size=10,
         api_allowed_cidrs=["203.0.113.0/24"],
-        labels={"kube_tag": "v1.31.2", "cni": "calico",
+        labels={"kube_tag": "v1.36.4", "cni": "calico",
                 "openstack_auth_url": "https://keystone.example.com:5000/v3"},
     ),
     master_count=3,

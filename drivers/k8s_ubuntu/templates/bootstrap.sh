@@ -31,6 +31,10 @@ check_settings() {
     if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true && -z "${CLOUD_PROVIDER_VERSION:-}" ]]; then
         coe_die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_VERSION"
     fi
+    if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true &&
+        ! "${CLOUD_PROVIDER_CLUSTER_NAME:-}" =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]]; then
+        coe_die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_CLUSTER_NAME (a-z, 0-9, '-')"
+    fi
     [[ -f "${KUBEADM_CONFIG}" ]] || coe_die "${KUBEADM_CONFIG} is missing"
 }
 
@@ -121,11 +125,35 @@ kubectl_apply() {
     coe_retry 10 15 kubectl apply --server-side --force-conflicts -f "$1"
 }
 
-# apply_url URL: download a manifest and apply it.
-apply_url() {
-    local manifest
+# set_cluster_identity FILE: the cloud resource tag as the cloud controller manager's
+# --cluster-name and Cinder CSI's --cluster (never the shared default "kubernetes"), so every
+# balancer name and every volume's metadata names this cluster; the cleanup on delete selects
+# by it. A controller manager manifest without the flag gets it after the binary's line.
+set_cluster_identity() {
+    local manifest="$1" tag="${CLOUD_PROVIDER_CLUSTER_NAME}"
+    sed -i -E -e "s#--cluster-name=[^\"[:space:]]*#--cluster-name=${tag}#" \
+        -e "s#--cluster=[^\"[:space:]]*#--cluster=${tag}#" "${manifest}"
+    if ! grep -q -- '--cluster-name=' "${manifest}"; then
+        sed -i -E "s#^([[:space:]]*)- /bin/openstack-cloud-controller-manager\$#&\n\1- --cluster-name=${tag}#" \
+            "${manifest}"
+    fi
+}
+
+# apply_cloud_manifest DIR NAME: download a cloud-provider-openstack manifest, give the
+# controllers that create cloud objects the cluster's identity (checked), and apply it.
+apply_cloud_manifest() {
+    local manifest flag=""
     manifest="$(mktemp --suffix=.yaml)"
-    fetch "$1" "${manifest}"
+    fetch "${CPO_BASE}/$1/$2" "${manifest}"
+    case "$2" in
+    openstack-cloud-controller-manager-ds.yaml) flag="--cluster-name" ;;
+    cinder-csi-controllerplugin.yaml) flag="--cluster" ;;
+    esac
+    if [[ -n "${flag}" ]]; then
+        set_cluster_identity "${manifest}"
+        grep -qF -- "${flag}=${CLOUD_PROVIDER_CLUSTER_NAME}" "${manifest}" ||
+            coe_die "$2: could not set ${flag} to the cloud resource tag"
+    fi
     kubectl_apply "${manifest}"
     rm -f "${manifest}"
 }
@@ -169,10 +197,10 @@ deploy_cloud_provider() {
     coe_log "deploying cloud-provider-openstack ${CLOUD_PROVIDER_VERSION}"
     coe_retry 10 15 apply_cloud_secret
     for name in "${CCM_MANIFESTS[@]}"; do
-        apply_url "${CPO_BASE}/controller-manager/${name}"
+        apply_cloud_manifest controller-manager "${name}"
     done
     for name in "${CSI_MANIFESTS[@]}"; do
-        apply_url "${CPO_BASE}/cinder-csi-plugin/${name}"
+        apply_cloud_manifest cinder-csi-plugin "${name}"
     done
 }
 

@@ -1,0 +1,227 @@
+"""A small OpenStack on 127.0.0.1 for openstacksdk: Keystone v3, Octavia, Neutron, Cinder.
+
+It serves the JSON shapes of the real APIs for the calls the cleanup makes (version discovery,
+token with catalog, list/get/delete of balancers, floating IPs, ports and volumes, the volume
+detach action) and records every request, so tests assert the exact deletes. Octavia's own
+behaviour is modelled where the cleanup depends on it: a deleted balancer answers 404 at the
+next poll and takes its VIP port with it, unless it is listed as stuck (then it stays in
+PENDING_DELETE) or its port is listed as left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+"""The project every object belongs to."""
+
+SERVICES = {"load-balancer": "lb", "network": "network", "block-storage": "volume"}
+"""Catalog service type -> path prefix on the fake."""
+
+VERSION_PATHS = {"lb": "v2.0", "network": "v2.0", "volume": f"v3/{PROJECT}"}
+"""Versioned API root per service prefix."""
+
+
+@dataclass
+class FakeCloud:
+    """The objects the fake serves, by collection, and what it has seen."""
+
+    balancers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    floating_ips: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stuck_balancers: set[str] = field(default_factory=set)
+    """Balancers that stay PENDING_DELETE after a delete."""
+    leftover_ports: set[str] = field(default_factory=set)
+    """VIP ports the balancer's delete leaves behind."""
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    """(method, path with query) of every API request after authentication."""
+    bodies: list[tuple[str, Any]] = field(default_factory=list)
+    """(path, JSON body) of every POST to an API."""
+
+    @property
+    def changes(self) -> list[tuple[str, str]]:
+        """The requests that change something (DELETE and POST actions), in order."""
+        return [r for r in self.requests if r[0] in ("DELETE", "POST")]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        del format, args
+
+    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length)) if length else None
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        path, query = url.path.rstrip("/"), parse_qs(url.query)
+        base = f"http://{self.headers['Host']}"
+        if path.startswith("/identity"):
+            return self._identity(method, path, base)
+        prefix, _, rest = path.lstrip("/").partition("/")
+        if prefix not in VERSION_PATHS:
+            return self._send(404, {"error": f"no service at {path}"})
+        root = VERSION_PATHS[prefix]
+        if rest in ("", root.split("/")[0], root):
+            return self._send(200, _versions(base, prefix))
+        if not rest.startswith(root + "/"):
+            return self._send(404, {"error": f"unknown version in {path}"})
+        cloud = self.server.cloud
+        with self.server.lock:
+            cloud.requests.append((method, self.path))
+            body = self._body() if method == "POST" else None
+            if body is not None:
+                cloud.bodies.append((url.path, body))
+            status, answer = _api(cloud, prefix, method, rest[len(root) + 1:], query, body)
+        self._send(status, answer)
+
+    def _identity(self, method: str, path: str, base: str) -> None:
+        if method == "GET":
+            return self._send(200, {"version": {
+                "id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
+                "links": [{"rel": "self", "href": f"{base}/identity/v3/"}],
+                "media-types": [{"base": "application/json",
+                                 "type": "application/vnd.openstack.identity-v3+json"}]}})
+        if path.endswith("/auth/tokens") and method == "POST":
+            self._body()
+            return self._send(201, _token(base), {"X-Subject-Token": "fake-token"})
+        return self._send(404, {"error": path})
+
+
+def _versions(base: str, prefix: str) -> dict[str, Any]:
+    if prefix == "volume":
+        return {"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.70",
+                              "min_version": "3.0", "updated": "2023-01-01T00:00:00Z",
+                              "links": [{"rel": "self", "href": f"{base}/volume/v3/"}]}]}
+    return {"versions": [{"id": "v2.0", "status": "CURRENT", "updated": "2023-01-01T00:00:00Z",
+                          "links": [{"rel": "self", "href": f"{base}/{prefix}/v2.0/"}]}]}
+
+
+def _token(base: str) -> dict[str, Any]:
+    catalog = [
+        {"type": kind, "name": prefix, "id": f"svc-{prefix}", "endpoints": [
+            {"id": f"ep-{prefix}", "interface": "public", "region": "RegionOne",
+             "region_id": "RegionOne",
+             "url": f"{base}/{prefix}" + (f"/v3/{PROJECT}" if prefix == "volume" else "")}]}
+        for kind, prefix in SERVICES.items()
+    ]
+    return {"token": {
+        "methods": ["password"], "expires_at": "2099-01-01T00:00:00.000000Z",
+        "issued_at": "2026-01-01T00:00:00.000000Z", "audit_ids": ["fake"],
+        "user": {"id": "u1", "name": "operator", "domain": {"id": "default", "name": "Default"}},
+        "project": {"id": PROJECT, "name": "demo",
+                    "domain": {"id": "default", "name": "Default"}},
+        "roles": [{"id": "r1", "name": "member"}], "catalog": catalog}}
+
+
+_COLLECTIONS = {
+    ("lb", "lbaas/loadbalancers"): ("balancers", "loadbalancer", "loadbalancers"),
+    ("network", "floatingips"): ("floating_ips", "floatingip", "floatingips"),
+    ("network", "ports"): ("ports", "port", "ports"),
+    ("volume", "volumes"): ("volumes", "volume", "volumes"),
+}
+
+
+def _api(cloud: FakeCloud, prefix: str, method: str, rest: str, query: dict[str, list[str]],
+         body: Any) -> tuple[int, Any]:
+    match = re.match(r"^(lbaas/loadbalancers|floatingips|ports|volumes)(/detail)?"
+                     r"(?:/([^/]+))?(/action)?$", rest)
+    if not match or (prefix, match.group(1)) not in _COLLECTIONS:
+        return 404, {"error": f"unknown path {rest}"}
+    attribute, one, many = _COLLECTIONS[(prefix, match.group(1))]
+    store: dict[str, dict[str, Any]] = getattr(cloud, attribute)
+    object_id = match.group(3)
+    if object_id is None and method == "GET":
+        items = [item for item in store.values()
+                 if all(str(item.get(k)) == v[0] for k, v in query.items() if k in item)]
+        return 200, {many: items}
+    if object_id not in store:
+        return 404, {"itemNotFound": {"message": f"{one} {object_id} could not be found"}}
+    item = store[object_id]
+    if method == "GET":
+        if attribute == "balancers" and item["provisioning_status"] == "PENDING_DELETE" \
+                and object_id not in cloud.stuck_balancers:
+            del store[object_id]
+            return 404, {"faultstring": f"Load Balancer {object_id} not found."}
+        return 200, {one: item}
+    if method == "POST" and match.group(4) and attribute == "volumes":
+        detach = (body or {}).get("os-detach", {})
+        item["attachments"] = [a for a in item["attachments"]
+                               if a.get("attachment_id") != detach.get("attachment_id")]
+        item["status"] = "available" if not item["attachments"] else item["status"]
+        return 202, None
+    if method == "DELETE":
+        if attribute == "balancers":
+            item["provisioning_status"] = "PENDING_DELETE"
+            port = item.get("vip_port_id")
+            if port and port not in cloud.leftover_ports:
+                cloud.ports.pop(port, None)
+        else:
+            del store[object_id]
+        return 204, None
+    return 405, {"error": f"{method} {rest}"}
+
+
+class _Server(ThreadingHTTPServer):
+    cloud: FakeCloud
+    lock: threading.Lock
+
+
+class FakeOpenStack:
+    """The fake, serving ``cloud`` on 127.0.0.1 while used as a context manager."""
+
+    def __init__(self, cloud: FakeCloud) -> None:
+        self.cloud = cloud
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.cloud = cloud
+        self._server.lock = threading.Lock()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def auth_url(self) -> str:
+        """Keystone's v3 URL."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/identity/v3"
+
+    def environment(self) -> dict[str, str]:
+        """``OS_*`` variables that authenticate against the fake."""
+        return {"OS_AUTH_URL": self.auth_url, "OS_USERNAME": "operator",
+                "OS_PASSWORD": "not-a-secret", "OS_PROJECT_NAME": "demo",
+                "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
+                "OS_REGION_NAME": "RegionOne", "OS_IDENTITY_API_VERSION": "3",
+                "OS_INTERFACE": "public"}
+
+    def __enter__(self) -> FakeOpenStack:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,315 @@
+"""Cleanup on delete: its place in the delete order, and what it selects on a cloud.
+
+The delete order is computed from the plan's recorded dependencies the way the engine orders
+deletes. The selection runs openstacksdk against a fake OpenStack on 127.0.0.1 that answers
+with the JSON shapes of Keystone, Octavia, Neutron and Cinder, and records every request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from coe_provider.cleanup.executor import CleanupError, run_cleanup
+from coe_provider.cleanup.target import (
+    ENV_CLUSTER,
+    ENV_NETWORK,
+    ENV_RETAIN,
+    ENV_SUBNET,
+    ENV_TAG,
+    CleanupTarget,
+    tag_prefix,
+)
+from coe_provider.cleanup.wiring import DELETE_COMMAND
+from coe_provider.cli import app
+from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
+from tests.cleanup_fixture import PROD_NET, PROD_TAG, prod_target, two_clusters
+from tests.conftest import REPO, Recorded
+from tests.fake_openstack import PROJECT, FakeOpenStack
+
+LB = "/lb/v2.0/lbaas/loadbalancers"
+NET = "/network/v2.0"
+VOL = f"/volume/v3/{PROJECT}/volumes"
+
+
+# ------------------------------------------------------------------------ the delete order
+
+def _of_type(resources: list[PlanResource], kind: str) -> list[PlanResource]:
+    return [r for r in resources if r.type.endswith(kind)]
+
+
+def assert_cleanup_between_servers_and_network(resources: list[PlanResource],
+                                               cluster: str) -> None:
+    before = deleted_before(resources)
+    [cleanup] = [r for r in resources if r.name == f"{cluster}-cloud-cleanup"]
+    # Cluster nodes (the bastion runs nothing that creates cloud objects).
+    servers = [r for r in _of_type(resources, ":Instance")
+               if (r.inputs.get("metadata") or {}).get("coe_role") in ("master", "worker")]
+    network_parts = [r for r in resources if r.type.split(":")[-1] in (
+        "Network", "Subnet", "RouterInterface", "SecGroup") and r.name.startswith(cluster)]
+    assert servers and len(network_parts) >= 5
+    # Guaranteed by the graph (not just one possible order): every server goes first...
+    assert {s.urn for s in servers} <= before[cleanup.urn]
+    # ...and the network's parts only after the cleanup.
+    for part in network_parts:
+        assert cleanup.urn in before[part.urn], f"{part.name} may go before the cleanup"
+    order = delete_order(resources)
+    position = {urn: i for i, urn in enumerate(order)}
+    assert max(position[s.urn] for s in servers) < position[cleanup.urn]
+    assert position[cleanup.urn] < min(position[p.urn] for p in network_parts)
+
+
+def test_k8s_ha_deletes_cleanup_after_every_server_and_before_the_network(
+        run_example: Callable[[str], Recorded]) -> None:
+    resources = run_example("k8s-ha").plan.resources
+    assert len(_of_type(resources, ":Instance")) == 8
+    assert_cleanup_between_servers_and_network(resources, "prod")
+
+
+def test_drain_commands_still_run_before_their_servers_with_the_cleanup(
+        run_root_program: Callable[..., Recorded]) -> None:
+    template = {"image": "ubuntu-24.04", "flavor": "m1.medium", "externalNetwork": "public",
+                "masterLbEnabled": True, "bastion": True, "sshAllowedCidrs": ["192.0.2.0/24"],
+                "labels": {"openstack_auth_url": "https://keystone.example.com:5000/v3"}}
+    recorded = run_root_program({"clusters": {"c": {
+        "driver": "k8s_ubuntu", "template": template, "masterCount": 3, "drainOnDelete": True,
+        "nodeGroups": [{"name": "a", "count": 2}]}}})
+    resources = recorded.plan.resources
+    assert_cleanup_between_servers_and_network(resources, "c")
+    before = deleted_before(resources)
+    drains = [r for r in resources if r.name.endswith("-drain")]
+    assert len(drains) == 5
+    for drain in drains:
+        [server] = [r for r in resources if r.name == drain.name.removesuffix("-drain")
+                    and r.type.endswith(":Instance")]
+        assert drain.urn in before[server.urn]
+
+
+def test_cleanup_stores_only_selection_parameters(
+        run_example: Callable[[str], Recorded]) -> None:
+    recorded = run_example("k8s-ha")
+    command = recorded.named("local:Command", "prod-cloud-cleanup")
+    inputs = recorded.inputs(command)
+    assert inputs["delete"] == DELETE_COMMAND == '"${COE_PYTHON:-python3}" -m coe_provider.cleanup'
+    assert "/" not in inputs["delete"].split()[0].strip('"')  # no interpreter path in the state
+    environment = inputs["environment"]
+    assert sorted(environment) == sorted(
+        [ENV_CLUSTER, ENV_TAG, ENV_NETWORK, ENV_SUBNET, ENV_RETAIN, "OS_CLOUD"])
+    assert environment["OS_CLOUD"] == "mycloud" and environment[ENV_RETAIN] == "false"
+    tag = environment[ENV_TAG]
+    assert tag.startswith("prod-prod-") and len(tag) == len("prod-prod-") + 8
+    detail = recorded.output("cluster:prod")
+    assert detail["cloudResourceTag"] == tag
+    assert detail["cloudCleanup"]["tag"] == tag
+    assert detail["cloudCleanup"]["networkId"] == environment[ENV_NETWORK]
+    # The controllers get the tag, through the bootstrap environment of every node.
+    servers = recorded.of_type(":Instance")
+    assert len(servers) == 8
+    for server in servers:
+        assert f"CLOUD_PROVIDER_CLUSTER_NAME={tag}\n" in recorded.inputs(server)["userData"]
+
+
+def test_swarm_and_clusters_without_cloud_provider_have_no_cleanup(
+        run_example: Callable[[str], Recorded],
+        run_root_program: Callable[..., Recorded]) -> None:
+    swarm = run_example("swarm")
+    assert not swarm.of_type("local:Command")
+    assert not swarm.of_type("randomId:RandomId") or all(
+        "cloud-tag" not in r.name for r in swarm.of_type("randomId:RandomId"))
+    off = run_root_program({"clusters": {"c": {"driver": "k8s_ubuntu", "waitForReady": False,
+                                               "template": {
+        "image": "u", "flavor": "f", "externalNetwork": "public",
+        "labels": {"cloud_provider_enabled": False}}}}})
+    assert not off.of_type("local:Command")
+    assert "cloudCleanup" not in off.output("cluster:c")
+
+
+def test_tag_prefix_is_readable_bounded_and_free_of_underscores() -> None:
+    assert tag_prefix("dev", "prod") == "dev-prod-"
+    assert tag_prefix("Org_Team.Stack", "prod-2") == "org-team-stack-prod-2-"
+    long = tag_prefix("s" * 80, "c" * 63)
+    assert len(long) <= 41 and long.endswith("-") and "_" not in long
+
+
+# ----------------------------------------------------- the manifests get the cluster identity
+
+MANIFESTS = {
+    # The shapes cloud-provider-openstack ships: the flag through $(CLUSTER_NAME) in the
+    # controller manager, quoted in Cinder CSI, and an old manifest without the flag.
+    "occm": "      containers:\n        - name: occm\n          args:\n"
+            "            - /bin/openstack-cloud-controller-manager\n"
+            "            - --v=1\n            - --cluster-name=$(CLUSTER_NAME)\n",
+    "occm-old": "          args:\n            - /bin/openstack-cloud-controller-manager\n"
+                "            - --v=1\n",
+    "csi": '          args:\n            - /bin/cinder-csi-plugin\n'
+           '            - "--cluster=$(CLUSTER_NAME)"\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(MANIFESTS))
+def test_bootstrap_puts_the_tag_into_the_controllers_flags(name: str, tmp_path: Path) -> None:
+    script = (REPO / "drivers/k8s_ubuntu/templates/bootstrap.sh").read_text()
+    start = script.index("set_cluster_identity() {")
+    function = script[start:script.index("\n}\n", start) + 3]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(MANIFESTS[name])
+    subprocess.run(["bash", "-c", f'{function}\nset_cluster_identity "$1"', "-", str(manifest)],
+                   check=True, env={"CLOUD_PROVIDER_CLUSTER_NAME": PROD_TAG, "PATH": os.defpath})
+    text = manifest.read_text()
+    flag = "--cluster=" if name == "csi" else "--cluster-name="
+    assert text.count(flag + PROD_TAG) == 1, text
+    assert "$(CLUSTER_NAME)" not in text
+    if name == "occm-old":
+        assert text.splitlines()[2] == f"            - --cluster-name={PROD_TAG}"
+
+
+# -------------------------------------------------------------------- selection on a cloud
+
+@pytest.fixture
+def cloud_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeOpenStack]:
+    """A fake cloud with two clusters, and OS_* pointing at it (no clouds.yaml in reach)."""
+    fake = FakeOpenStack(two_clusters())
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OS_CLOUD", raising=False)
+    with fake:
+        for key, value in fake.environment().items():
+            monkeypatch.setenv(key, value)
+        yield fake
+
+
+def test_deletes_exactly_this_clusters_objects(cloud_env: FakeOpenStack) -> None:
+    cloud = cloud_env.cloud
+    report = run_cleanup(prod_target(), timeout=5, interval=0.01)
+    assert cloud.changes == [
+        ("DELETE", f"{NET}/floatingips/fip-p1"),
+        ("DELETE", f"{LB}/lb-p3?cascade=True"),
+        ("DELETE", f"{LB}/lb-p2?cascade=True"),
+        ("DELETE", f"{LB}/lb-p1?cascade=True"),
+        ("DELETE", f"{NET}/ports/port-vip-p2"),
+        ("POST", f"{VOL}/vol-p2/action"),
+        ("DELETE", f"{VOL}/vol-p1?cascade=True&force=False"),
+        ("DELETE", f"{VOL}/vol-p2?cascade=True&force=False"),
+    ]
+    assert cloud.bodies == [(f"{VOL}/vol-p2/action", {"os-detach": {"attachment_id": "att-p2"}})]
+    # The detached volume is seen available before any volume delete is sent.
+    requests = cloud.requests
+    detach = requests.index(("POST", f"{VOL}/vol-p2/action"))
+    assert requests[detach + 1] == ("GET", f"{VOL}/vol-p2")
+    # prod-2's, the stack's own API balancer, other clusters' and untagged objects remain.
+    assert sorted(cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1"]
+    assert sorted(cloud.floating_ips) == ["fip-node", "fip-q1", "fip-user"]
+    assert sorted(cloud.volumes) == ["vol-etcd", "vol-kube", "vol-q1"]
+    assert sorted(cloud.ports) == ["port-api", "port-prod-m0", "port-prod2-m0", "port-vip-q1"]
+    assert [o.id for o in report.deleted] == [
+        "fip-p1", "lb-p3", "lb-p2", "lb-p1", "port-vip-p2", "vol-p1", "vol-p2"]
+    assert report.kept == []
+
+
+def test_retained_volumes_are_detached_kept_and_listed(cloud_env: FakeOpenStack) -> None:
+    cloud = cloud_env.cloud
+    report = run_cleanup(prod_target(retain=True), timeout=5, interval=0.01)
+    assert [c for c in cloud.changes if "/volume/" in c[1]] == [("POST", f"{VOL}/vol-p2/action")]
+    assert {"vol-p1", "vol-p2"} <= set(cloud.volumes)
+    assert cloud.volumes["vol-p2"]["attachments"] == []
+    assert [o.id for o in report.kept] == ["vol-p1", "vol-p2"]
+    assert "  kept (retainVolumesOnDelete): volume pvc-1111 (vol-p1)" in report.lines()
+
+
+def test_a_balancer_stuck_in_pending_delete_fails_of_type(cloud_env: FakeOpenStack) -> None:
+    cloud = cloud_env.cloud
+    cloud.stuck_balancers.add("lb-p1")
+    with pytest.raises(CleanupError) as error:
+        run_cleanup(prod_target(), timeout=0.3, interval=0.02)
+    message = str(error.value)
+    assert (f"load balancer kube_service_{PROD_TAG}_default_web (lb-p1) in PENDING_DELETE"
+            in message)
+    assert "lb-p2" not in message and "subnet subnet-prod" in message
+    # Nothing after the balancers was touched: the volumes are still there.
+    assert not [c for c in cloud.changes if "/volume/" in c[1]]
+
+
+def test_refuses_while_a_node_of_the_cluster_is_bound_to_a_server(
+        cloud_env: FakeOpenStack) -> None:
+    cloud = cloud_env.cloud
+    cloud.ports["port-prod-m0"].update(device_owner="compute:nova", device_id="server-p")
+    with pytest.raises(CleanupError, match="prod-master-0 are still bound to servers"):
+        run_cleanup(prod_target(), timeout=1, interval=0.01)
+    assert cloud.changes == []
+
+
+def _stack_outputs(tmp_path: Path, retain: bool = False) -> Path:
+    target = prod_target(retain)
+    cleanup = {"cluster": target.cluster, "tag": target.tag, "networkId": target.network_id,
+               "subnetId": target.subnet_id, "retainVolumes": retain, "cloud": None,
+               "region": None}
+    outputs = {"clusters": {"prod": {"name": "prod"}},
+               "cluster:prod": {"name": "prod", "cloudResourceTag": PROD_TAG,
+                                "cloudCleanup": cleanup},
+               "cluster:legacy": {"name": "legacy"}}
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    return path
+
+
+def test_coe_cleanup_dry_run_lists_and_changes_nothing(cloud_env: FakeOpenStack,
+                                                      tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["cleanup", str(_stack_outputs(tmp_path)), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"cluster prod (cloud resource tag {PROD_TAG}): would delete 8 object(s), 0 kept",
+        "  would delete: floating IP 203.0.113.10 (fip-p1)",
+        "  would delete: load balancer a0123456789abcdef (lb-p3)",
+        f"  would delete: load balancer kube_ingress_{PROD_TAG}_shop_front (lb-p2)",
+        f"  would delete: load balancer kube_service_{PROD_TAG}_default_web (lb-p1)",
+        "  would delete: port octavia-lb-lb-p1 (port-vip-p1)",
+        "  would delete: port octavia-lb-lb-p2 (port-vip-p2)",
+        "  would delete: volume pvc-1111 (vol-p1)",
+        "  would delete: volume pvc-2222 (vol-p2)",
+    ]
+    assert cloud_env.cloud.changes == []
+
+
+def test_coe_cleanup_from_stdin_deletes_and_names_unknown_clusters(
+        cloud_env: FakeOpenStack, tmp_path: Path) -> None:
+    text = _stack_outputs(tmp_path, retain=True).read_text()
+    missing = CliRunner().invoke(app, ["cleanup", "-", "--cluster", "legacy"], input=text)
+    assert missing.exit_code == 2
+    assert "cluster 'legacy' has no cloudCleanup output (clusters with one: prod)" in \
+        missing.output
+    result = CliRunner().invoke(app, ["cleanup", "-"], input=text)
+    assert result.exit_code == 0, result.output
+    assert "kept (retainVolumesOnDelete): volume pvc-2222 (vol-p2)" in result.output
+    assert sorted(cloud_env.cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1"]
+
+
+def test_the_delete_step_runs_as_the_command_does(cloud_env: FakeOpenStack) -> None:
+    target = prod_target()
+    environment = {**os.environ, ENV_CLUSTER: target.cluster, ENV_TAG: target.tag,
+                   ENV_NETWORK: PROD_NET, ENV_SUBNET: "subnet-prod", ENV_RETAIN: "false",
+                   "COE_PYTHON": sys.executable}
+    done = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        f"cluster prod (cloud resource tag {PROD_TAG}): deleted 7 object(s), 0 kept")
+    assert sorted(cloud_env.cloud.volumes) == ["vol-etcd", "vol-kube", "vol-q1"]
+    # Without its parameters it fails with one line, before touching the cloud.
+    del environment[ENV_TAG]
+    failed = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == f"coe cleanup: environment variable(s) {ENV_TAG} must be set"
+
+
+def test_target_rejects_a_tag_that_could_match_by_prefix() -> None:
+    with pytest.raises(ValueError, match="cloud resource tag"):
+        CleanupTarget(cluster="prod", tag="kube_x", network_id="n", retain_volumes=False)
+

@@ -1,0 +1,131 @@
+"""k8s_ubuntu versions: the default is in upstream support, every supported minor renders with
+its own package repository and matching cloud provider, and other minors are refused with the
+supported range and the nearest supported release."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from coe_provider_drivers.k8s_ubuntu.kubeadm import API_VERSION
+from coe_provider_drivers.k8s_ubuntu.labels import (
+    CLOUD_PROVIDER_TAGS,
+    DEFAULT_KUBE_TAG,
+    KUBE_RELEASES,
+    SUPPORTED_KUBE_MINORS,
+    KubernetesLabels,
+)
+from jsonschema import Draft202012Validator
+
+from coe_provider.errors import SpecError
+from coe_provider.plan.runner import config_from_stack_file, run_program_directory
+from coe_provider.schema import build_schema, label_def_name
+from coe_provider.validation import resolve_clusters
+from tests.conftest import EXAMPLES, MINIMAL_TEMPLATE, REPO, Recorded
+
+KEYSTONE = "https://keystone.test:5000/v3"
+
+
+def minor_of(tag: str) -> str:
+    return ".".join(tag.removeprefix("v").split(".")[:2])
+
+
+def test_supported_minors_are_three_consecutive_with_a_known_release() -> None:
+    numbers = [int(minor.split(".")[1]) for minor in SUPPORTED_KUBE_MINORS]
+    assert len(numbers) == 3
+    assert numbers == list(range(numbers[0], numbers[0] + 3))
+    assert tuple(KUBE_RELEASES) == SUPPORTED_KUBE_MINORS
+    assert all(minor_of(tag) == minor for minor, tag in KUBE_RELEASES.items())
+
+
+def test_defaults_are_supported_and_match_each_other() -> None:
+    labels = KubernetesLabels()
+    assert labels.kube_tag == DEFAULT_KUBE_TAG
+    assert labels.kube_minor in SUPPORTED_KUBE_MINORS
+    assert minor_of(labels.resolved_cloud_provider_tag) == labels.kube_minor
+    assert all(minor_of(tag) == minor for minor, tag in CLOUD_PROVIDER_TAGS.items())
+
+
+def cluster_with(labels: dict[str, Any]) -> dict[str, Any]:
+    return {"driver": "k8s_ubuntu", "waitForReady": False, "template": {
+        **MINIMAL_TEMPLATE, "labels": {"openstack_auth_url": KEYSTONE, **labels}}}
+
+
+def master_user_data(labels: dict[str, Any]) -> str:
+    config, secret_keys = config_from_stack_file(
+        {"config": {"coe:clusters": {"c1": cluster_with(labels)}}})
+    run = Recorded(run_program_directory(REPO, "versions", config, secret_keys))
+    return str(Recorded.inputs(run.named("compute/instance:Instance", "c1-master-0"))["userData"])
+
+
+def setting(user_data: str, name: str) -> str:
+    found = re.findall(rf"^\s*{name}=(\S+)$", user_data, flags=re.MULTILINE)
+    assert len(found) == 1, f"{name}: {found}"
+    return found[0]
+
+
+@pytest.mark.parametrize("minor", SUPPORTED_KUBE_MINORS)
+def test_every_supported_minor_renders_its_repository_and_cloud_provider(minor: str) -> None:
+    tag = KUBE_RELEASES[minor]
+    user_data = master_user_data({"kube_tag": tag})
+    assert setting(user_data, "KUBE_MINOR") == minor
+    assert setting(user_data, "KUBE_VERSION") == tag.removeprefix("v")
+    expected_provider = CLOUD_PROVIDER_TAGS.get(minor, max(
+        CLOUD_PROVIDER_TAGS.values(), key=lambda t: [int(p) for p in t[1:].split(".")]))
+    assert setting(user_data, "CLOUD_PROVIDER_VERSION") == expected_provider
+    kubeadm = [doc for doc in yaml.safe_load_all(user_data_file(user_data, "kubeadm.yaml"))
+               if doc]
+    assert {doc["apiVersion"] for doc in kubeadm if doc["kind"] != "KubeletConfiguration"} \
+        == {API_VERSION}
+    assert [doc["kubernetesVersion"] for doc in kubeadm
+            if doc["kind"] == "ClusterConfiguration"] == [tag]
+
+
+def user_data_file(user_data: str, suffix: str) -> str:
+    """The content of the cloud-config ``write_files`` entry whose path ends in ``suffix``."""
+    document = yaml.safe_load(user_data)
+    (entry,) = [f for f in document["write_files"] if f["path"].endswith(suffix)]
+    return str(entry["content"])
+
+
+def test_an_explicit_cloud_provider_tag_wins() -> None:
+    user_data = master_user_data({"cloud_provider_tag": "v1.35.0"})
+    assert setting(user_data, "CLOUD_PROVIDER_VERSION") == "v1.35.0"
+
+
+@pytest.mark.parametrize(("tag", "why", "nearest"), [
+    ("v1.34.9", "is out of upstream support", KUBE_RELEASES[SUPPORTED_KUBE_MINORS[0]]),
+    ("v1.27.3", "is out of upstream support", KUBE_RELEASES[SUPPORTED_KUBE_MINORS[0]]),
+    ("v1.99.0", "is newer than this driver supports", KUBE_RELEASES[SUPPORTED_KUBE_MINORS[-1]]),
+])
+def test_unsupported_minor_names_the_range_and_the_nearest_release(
+        tag: str, why: str, nearest: str, tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as caught:
+        resolve_clusters({"clusters": {"c1": cluster_with({"kube_tag": tag})}}, tmp_path)
+    messages = [str(issue) for issue in caught.value.issues]
+    assert len(messages) == 1, messages
+    message = messages[0]
+    assert message.startswith("clusters.c1.labels.kube_tag: "), message
+    assert why in message
+    assert ", ".join(SUPPORTED_KUBE_MINORS) in message
+    assert f"nearest supported release: {nearest}" in message
+
+
+def test_schema_follows_the_supported_minors() -> None:
+    schema = build_schema()
+    kube_tag = schema["$defs"][label_def_name("k8s_ubuntu")]["properties"]["kube_tag"]
+    check = Draft202012Validator({**kube_tag, "$schema": schema["$schema"]})
+    for tag in KUBE_RELEASES.values():
+        assert check.is_valid(tag), tag
+    assert not check.is_valid("v1.34.9")
+    assert not check.is_valid("v1.38.0")
+
+
+def test_examples_pin_supported_releases() -> None:
+    pinned = re.findall(r"kube_tag\W+(v[\d.]+)", "\n".join(
+        path.read_text() for path in EXAMPLES.rglob("*") if path.suffix in (".yaml", ".py")))
+    assert pinned, "no example pins kube_tag"
+    assert all(minor_of(tag) in SUPPORTED_KUBE_MINORS for tag in pinned), pinned
