@@ -298,6 +298,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         master_group = create_server_group(
             f"{self.cluster_name}-{MASTER_GROUP}", SERVER_GROUP_POLICY, self)
         self._first_master: openstack.compute.Instance | None = None
+        self._first_removal: pulumi.Resource | None = None
         for position, (index, port, address) in enumerate(
                 zip(master_indices, master_ports, master_addresses, strict=True)):
             floating = (self.master_floating_addresses[position]
@@ -497,6 +498,10 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         depends_on: list[pulumi.Resource] = [instance]
         if self.bastion is not None:
             depends_on.append(self.bastion.server)
+        if self._first_removal is not None:
+            # On a destroy, the first master leaves last: every other removal runs through it
+            # or needs the quorum it anchors.
+            depends_on.append(self._first_removal)
         if step.run_on == "first_master":
             assert self._first_master is not None
             if self._first_master is not instance:
@@ -505,8 +510,10 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
                       else self.master_floating_addresses[0])
         else:
             target = address if self.bastion or floating is None else floating
-        create_removal_command(node.name, step, self.spec.drain_timeout, target,
-                               self._ssh_path, depends_on, self)
+        removal = create_removal_command(node.name, step, self.spec.drain_timeout, target,
+                                         self._ssh_path, depends_on, self)
+        if node.first_master:
+            self._first_removal = removal
 
     def _build_node_group(self, group: NodeGroupSpec) -> pulumi.Output[list[str]]:
         server_group = create_server_group(

@@ -14,6 +14,7 @@ import pytest
 from coe_provider.errors import SpecError
 from coe_provider.plan.diff import PlanDiff, diff_plans
 from coe_provider.plan.document import build_plan
+from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from coe_provider.plan.state import PriorState
 from tests.conftest import REPO
@@ -210,6 +211,19 @@ def test_drain_command_is_ordered_before_server_deletion() -> None:
             command["inputs"]["connection"]["privateKey"] == "[secret]"
     master = by_name[("Command", "c-master-1-drain")]
     assert "kubeadm reset -f" in master["inputs"]["delete"]
+
+
+def test_on_destroy_the_first_master_leaves_last() -> None:
+    """Every other removal command is deleted (runs its drain) before the first master's,
+    which takes the COE down with the cluster."""
+    document = plan(drained(BASE))
+    resources = [PlanResource.from_json(r) for r in document["resources"]]
+    commands = {r.name: r.urn for r in resources if r.type.endswith("remote:Command")}
+    assert len(commands) == 8
+    first = commands.pop("c-master-0-drain")
+    assert set(commands.values()) <= deleted_before(resources)[first]
+    order = [urn for urn in delete_order(resources) if urn in {first, *commands.values()}]
+    assert order[-1] == first
 
 
 def test_shrinking_with_drain_deletes_the_command_with_the_node() -> None:

@@ -25,6 +25,14 @@ class PlanResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     """The address a port, load balancer or floating IP was given (``--state`` keeps it)."""
 
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> PlanResource:
+        """Read one resource of a plan file (what :meth:`as_json` wrote)."""
+        return cls(urn=document["urn"], type=document["type"], name=document["name"],
+                   parent=document["parent"], custom=bool(document["custom"]),
+                   inputs=document["inputs"], dependencies=list(document["dependencies"]),
+                   options=document["options"], outputs=document.get("outputs") or {})
+
     def as_json(self) -> dict[str, Any]:
         """The JSON form of the plan file (``outputs`` only where there are any)."""
         document = {"urn": self.urn, "type": self.type, "name": self.name,

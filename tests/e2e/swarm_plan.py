@@ -23,10 +23,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from coe_provider.plan.document import build_plan
 from coe_provider.plan.openstack_answers import FLOATING_IP, INSTANCE, PORT, OpenStackAnswers
 from coe_provider.plan.provider_answers import ProviderAnswers
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from coe_provider.plan.secrets import reveal
+from coe_provider.plan.state import PriorState
 from tests.conftest import REPO
 
 CLUSTER = "e2e"
@@ -36,10 +38,12 @@ SUBNET = "10.77.0.0/24"
 """The cluster subnet, which is also the VMs' shared segment."""
 
 NODE_ADDRESSES = {
+    f"{CLUSTER}-bastion": "10.77.0.100",
     f"{CLUSTER}-master-0": "10.77.0.101",
     f"{CLUSTER}-master-1": "10.77.0.102",
     f"{CLUSTER}-master-2": "10.77.0.103",
     f"{CLUSTER}-workers-0": "10.77.0.111",
+    f"{CLUSTER}-workers-1": "10.77.0.112",
 }
 """Port name -> the address of the VM that plays that server (clear of the plan's own range,
 which the load balancer's VIP takes from)."""
@@ -49,9 +53,12 @@ API_FLOATING_IP = "127.0.2.1"
 manager's Docker API (so the certificates name it, and the gate and ``coe status`` reach the
 swarm at the address the stack outputs give, as on a cloud)."""
 
+BASTION_FLOATING_IP = "127.0.2.2"
+"""The bastion's floating IP: a loopback address the test forwards to the bastion VM's SSH."""
+
 READY_TIMEOUT = int(os.environ.get("COE_E2E_READY_TIMEOUT", "1200"))
-"""The cluster's ``readyTimeout``: seconds the readiness gate waits (4 VMs under TCG on a
-loaded 2-core machine take 6 to 9 minutes)."""
+"""The cluster's ``readyTimeout``: seconds the readiness gate waits (5 VMs under TCG on a
+loaded 2-core machine take 4 to 9 minutes)."""
 
 JOIN_TOKEN = re.compile(r"SWMTKN-1-[0-9a-z]{20,}-[0-9a-z]{10,}")
 """A real swarm join token (the bootstrap's own pattern for one does not match this)."""
@@ -59,30 +66,36 @@ JOIN_TOKEN = re.compile(r"SWMTKN-1-[0-9a-z]{20,}-[0-9a-z]{10,}")
 VOLUME_GIB = 1
 """Size of the Docker data disk and of the managers' Raft state volume."""
 
-SWARM_SETTINGS: dict[str, Any] = {
-    "clusters": {
-        CLUSTER: {
-            # By coe and os: the driver must take Debian images as well as Ubuntu ones.
-            "coe": "swarm",
-            "os": "debian",
-            "template": {
-                "image": "debian-12",
-                "flavor": "m1.small",
-                "externalNetwork": "public",
-                "subnetCidr": SUBNET,
-                "dockerVolumeSize": VOLUME_GIB,
-                "etcdVolumeSize": VOLUME_GIB,
-                "masterLbEnabled": True,
-                "apiAllowedCidrs": ["203.0.113.0/24"],
-                "labels": {"default_addr_pool": ["10.200.0.0/16"]},
-            },
-            "masterCount": 3,
-            "nodeGroups": [{"name": "workers", "count": 1}],
-            "readyTimeout": READY_TIMEOUT,
+
+def swarm_settings(workers: int = 1, remove: tuple[int, ...] = ()) -> dict[str, Any]:
+    """The cluster: 3 managers behind a load balancer and ``workers`` workers (indices in
+    ``remove`` retired), data and state volumes, drain before delete through a bastion."""
+    return {
+        "clusters": {
+            CLUSTER: {
+                # By coe and os: the driver must take Debian images as well as Ubuntu ones.
+                "coe": "swarm",
+                "os": "debian",
+                "template": {
+                    "image": "debian-12",
+                    "flavor": "m1.small",
+                    "externalNetwork": "public",
+                    "subnetCidr": SUBNET,
+                    "dockerVolumeSize": VOLUME_GIB,
+                    "etcdVolumeSize": VOLUME_GIB,
+                    "masterLbEnabled": True,
+                    "apiAllowedCidrs": ["203.0.113.0/24"],
+                    "bastion": True,
+                    "sshAllowedCidrs": ["203.0.113.0/24"],
+                    "labels": {"default_addr_pool": ["10.200.0.0/16"]},
+                },
+                "masterCount": 3,
+                "nodeGroups": [{"name": "workers", "count": workers, "remove": list(remove)}],
+                "drainOnDelete": True,
+                "readyTimeout": READY_TIMEOUT,
+            }
         }
     }
-}
-"""The cluster: 3 managers behind a load balancer, 1 worker, data and state volumes."""
 
 
 @dataclass
@@ -134,7 +147,10 @@ class PlannedSwarm:
     """What the root program produced for the cluster."""
 
     nodes: tuple[PlannedNode, ...]
-    """Every server, masters first."""
+    """Every cluster server, masters first."""
+
+    bastion: PlannedNode
+    """The bastion's server."""
 
     outputs: dict[str, Any]
     """The cluster's stack output ``cluster:<name>``, secrets revealed."""
@@ -146,8 +162,25 @@ class PlannedSwarm:
     gate: dict[str, Any]
     """The readiness gate's inputs, secrets revealed: what the engine hands its provider."""
 
+    removals: dict[str, dict[str, Any]]
+    """Node name -> its removal command's inputs (``connection``, ``delete``), revealed."""
+
+    document: dict[str, Any]
+    """The plan as ``coe plan --json`` writes it (secrets redacted): the state for the next
+    plan and the input of ``coe diff``."""
+
+    seed: str
+    """The random seed the tls and random answers came from."""
+
+    clock: datetime.datetime
+    """The time certificates start from."""
+
     everything: str
     """Every input and output of the run, revealed and serialised (to search for leaks)."""
+
+    def node(self, name: str) -> PlannedNode:
+        """One server by name."""
+        return next(node for node in (*self.nodes, self.bastion) if node.name == name)
 
 
 VOLUME = "openstack:blockstorage/volume:Volume"
@@ -155,23 +188,35 @@ VOLUME = "openstack:blockstorage/volume:Volume"
 READINESS_GATE = "pulumi-python:dynamic:Resource"
 """The readiness gate's type (a Python dynamic resource)."""
 
+REMOVAL_COMMAND = "command:remote:Command"
+"""The type of a node's removal (drain) command."""
 
-def plan_swarm() -> PlannedSwarm:
-    """Run the root program for :data:`SWARM_SETTINGS` and collect what the VMs need."""
+
+def plan_swarm(workers: int = 1, remove: tuple[int, ...] = (),
+               previous: PlannedSwarm | None = None) -> PlannedSwarm:
+    """Run the root program for :func:`swarm_settings` and collect what the VMs need.
+
+    With ``previous``, its plan is the stored state (as ``coe plan --state`` reads it) and its
+    seed and clock are reused, so the tls and random answers are the same keys, certificates
+    and tokens, as the engine would keep them."""
     config, secret_keys = config_from_stack_file(
-        {"config": {f"coe:{key}": value for key, value in SWARM_SETTINGS.items()}})
+        {"config": {f"coe:{key}": value
+                    for key, value in swarm_settings(workers, remove).items()}})
+    prior = PriorState.of(previous.document) if previous else None
     kept = {(PORT, name): address for name, address in NODE_ADDRESSES.items()}
     kept[(FLOATING_IP, f"{CLUSTER}-api")] = API_FLOATING_IP
-    answers = VmNetworkAnswers(kept_addresses=kept)
-    providers = ProviderAnswers(seed=secrets.token_hex(32),
-                                clock=datetime.datetime.now(datetime.UTC))
-    run = run_program_directory(REPO, "e2e", config, secret_keys, providers=providers,
+    kept[(FLOATING_IP, f"{CLUSTER}-bastion")] = BASTION_FLOATING_IP
+    answers = VmNetworkAnswers(kept_addresses={**(prior.addresses if prior else {}), **kept})
+    seed = previous.seed if previous else secrets.token_hex(32)
+    clock = previous.clock if previous else datetime.datetime.now(datetime.UTC)
+    run = run_program_directory(REPO, "e2e", config, secret_keys,
+                                providers=ProviderAnswers(seed=seed, clock=clock),
                                 openstack=answers)
     volume_sizes = {
         answers.ids[(VOLUME, r.name)]: int(reveal(r.inputs)["size"])
         for r in run.resources if r.type == VOLUME
     }
-    nodes = []
+    servers = []
     for server in sorted((r for r in run.resources if r.type == INSTANCE),
                          key=lambda r: ("workers" in r.name, r.name)):
         inputs = reveal(server.inputs)
@@ -181,15 +226,23 @@ def plan_swarm() -> PlannedSwarm:
             for device in inputs.get("blockDevices", [])
             if device.get("bootIndex", 0) != 0
         )
-        nodes.append(PlannedNode(server.name, NODE_ADDRESSES[server.name], inputs["userData"],
-                                 disks))
+        servers.append(PlannedNode(server.name, NODE_ADDRESSES[server.name],
+                                   inputs["userData"], disks))
     outputs = reveal(run.stack_outputs)
     revealed = {"inputs": [reveal(r.inputs) for r in run.resources], "outputs": outputs}
     [gate] = [reveal(r.inputs) for r in run.resources if r.type == READINESS_GATE]
+    removals = {r.name.removesuffix("-drain"): reveal(r.inputs)
+                for r in run.resources if r.type == REMOVAL_COMMAND}
+    bastion = f"{CLUSTER}-bastion"
     return PlannedSwarm(
-        nodes=tuple(nodes),
+        nodes=tuple(node for node in servers if node.name != bastion),
+        bastion=next(node for node in servers if node.name == bastion),
         outputs=outputs[f"cluster:{CLUSTER}"],
         stack_outputs=outputs,
         gate=gate,
+        removals=removals,
+        document=json.loads(build_plan(run, prior.inputs if prior else None).dumps()),
+        seed=seed,
+        clock=clock,
         everything=json.dumps(revealed, default=str),
     )

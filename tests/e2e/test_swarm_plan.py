@@ -17,6 +17,7 @@ from coe_provider.health.outputs import targets_from_outputs
 from coe_provider.health.target import HealthTarget
 from tests.e2e.swarm_plan import (
     API_FLOATING_IP,
+    BASTION_FLOATING_IP,
     JOIN_TOKEN,
     NODE_ADDRESSES,
     READY_TIMEOUT,
@@ -45,7 +46,10 @@ def env(text: str) -> dict[str, str]:
 
 
 def test_each_node_gets_the_address_of_its_vm(planned: PlannedSwarm) -> None:
-    assert {node.name: node.address for node in planned.nodes} == NODE_ADDRESSES
+    planned_addresses = {node.name: node.address for node in (*planned.nodes, planned.bastion)}
+    assert planned_addresses == {name: address for name, address in NODE_ADDRESSES.items()
+                                 if name != "e2e-workers-1"}
+    assert planned.outputs["bastionAddress"] == BASTION_FLOATING_IP
     managers = " ".join(NODE_ADDRESSES[f"e2e-master-{i}"] for i in range(3))
     for node in planned.nodes:
         files = written_files(node.user_data)
@@ -96,3 +100,18 @@ def test_the_gate_and_coe_status_ask_the_api_at_its_floating_ip(
     assert [node.name for node in gate.expected] == [node.name for node in planned.nodes]
     assert planned.gate["timeoutSeconds"] == READY_TIMEOUT
     assert targets_from_outputs(planned.stack_outputs) == [gate]
+
+
+def test_growing_and_removing_keep_the_crypto_and_the_other_nodes(
+        planned: PlannedSwarm) -> None:
+    """The lifecycle's later plans (with the first as state) change only what they must."""
+    grown = plan_swarm(workers=2, previous=planned)
+    assert grown.node("e2e-workers-1").address == NODE_ADDRESSES["e2e-workers-1"]
+    for node in planned.nodes:
+        assert grown.node(node.name).user_data == node.user_data, node.name
+    assert grown.outputs["dockerTls"] == planned.outputs["dockerTls"]
+    removed = plan_swarm(workers=1, remove=(0,), previous=grown)
+    assert [node.name for node in removed.nodes][-1] == "e2e-workers-1"
+    assert "e2e-workers-0" not in removed.removals
+    assert sorted(removed.removals) == ["e2e-master-0", "e2e-master-1", "e2e-master-2",
+                                        "e2e-workers-1"]

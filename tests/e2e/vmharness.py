@@ -681,6 +681,10 @@ class RunningVm:
     """Guest TCP port -> host port on 127.0.0.1."""
     segment: SegmentHub | None = None
     """The hub the VM's second NIC is on."""
+    command: list[str] = field(default_factory=list)
+    """The QEMU command line (to start the same machine again, disks and all)."""
+    boots: int = 1
+    """How many times QEMU was started for this VM."""
     _released: bool = field(default=False, repr=False)
 
     @property
@@ -752,6 +756,26 @@ class RunningVm:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{self.name}: nothing from guest port {guest_port}")
             time.sleep(2)
+
+    def kill(self) -> None:
+        """Pull the plug: SIGKILL, no shutdown of any kind (the disks keep what was written)."""
+        if self.running():
+            self.process.kill()
+            self.process.wait()
+
+    def start_again(self) -> None:
+        """Power the stopped VM on again with the same disks and seed (a cold boot, not a
+        new machine); its console continues in ``console.log``, earlier boots kept in
+        ``console-<n>.log``."""
+        if self.running():
+            raise HarnessError(f"{self.name} is still running")
+        self.console_path.rename(self.workdir / f"console-{self.boots}.log")
+        self.boots += 1
+        with (self.workdir / "qemu.stderr").open("ab") as stderr:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=stderr,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+        self.started = time.monotonic()
 
     def stop(self, timeout: float = 10) -> None:
         """Stop QEMU: SIGTERM (QEMU exits at once), SIGKILL after ``timeout`` seconds."""
@@ -930,7 +954,7 @@ def boot_vms(
                     preexec_fn=_die_with_parent,
                 )
             started.append(
-                RunningVm(spec, process, vmdir, console, time.monotonic(), forwards, hub)
+                RunningVm(spec, process, vmdir, console, time.monotonic(), forwards, hub, cmd)
             )
     except BaseException:
         for vm in started:
@@ -947,7 +971,7 @@ def _keep_artefacts(workdir: Path, destination: Path) -> None:
     for vmdir in sorted(p for p in workdir.iterdir() if p.is_dir()):
         target = destination / vmdir.name
         target.mkdir(parents=True, exist_ok=True)
-        for name in keep:
+        for name in (*keep, *(p.name for p in vmdir.glob("console-*.log"))):
             if (vmdir / name).exists():
                 shutil.copy2(vmdir / name, target / name)
 
