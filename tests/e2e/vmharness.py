@@ -47,6 +47,7 @@ __all__ = [
     "HOST_PACKAGES",
     "MIRROR",
     "BaseImage",
+    "FloatingForward",
     "HarnessError",
     "RunningVm",
     "SegmentHub",
@@ -54,6 +55,7 @@ __all__ = [
     "VmSpec",
     "boot_vms",
     "build_base_image",
+    "keep_artefacts",
     "missing_prerequisites",
     "vm_cluster",
 ]
@@ -81,6 +83,7 @@ GUEST_PACKAGES = (
     "linux-image-amd64",
     "cloud-init",
     "docker.io",
+    "apparmor",
     "openssh-server",
     "openssh-client",
     "ifupdown",
@@ -102,7 +105,7 @@ GUEST_PACKAGES = (
 )
 """Packages debootstrap installs into the guest root (docker.io so that boots don't fetch it)."""
 
-ARCHIVE_PACKAGES = ("docker.io",)
+ARCHIVE_PACKAGES = ("docker.io", "apparmor")
 """What an image built with ``from_archive=True`` leaves out, so that the payloads fetch it
 from the archive as on a stock cloud image."""
 
@@ -964,7 +967,7 @@ def boot_vms(
     return started
 
 
-def _keep_artefacts(workdir: Path, destination: Path) -> None:
+def keep_artefacts(workdir: Path, destination: Path) -> None:
     """Copy each VM's logs and seed inputs (not its disks) to ``destination``."""
     keep = ("console.log", "qemu.stderr", "qemu.cmd", "prepare.log", "user-data", "meta-data",
             "network-config")
@@ -1003,7 +1006,7 @@ def vm_cluster(
                 vm.stop()
             if artefacts is not None:
                 label = f"{time.strftime('%Y%m%d-%H%M%S')}-{workdir.parent.name}-{workdir.name}"
-                _keep_artefacts(workdir, artefacts / label)
+                keep_artefacts(workdir, artefacts / label)
             raise
         finally:
             for vm in vms:

@@ -67,8 +67,10 @@ mount_volumes() {
 }
 
 # install_docker: docker.io from the distribution's archive (held when a version is pinned).
+# apparmor too: docker.io only recommends it, yet on a kernel with AppArmor enabled (Debian's
+# and Ubuntu's) dockerd refuses to start any container without apparmor_parser.
 install_docker() {
-    local packages=(ca-certificates openssh-client)
+    local packages=(ca-certificates openssh-client apparmor)
     if is_manager; then
         packages+=(openssh-server sudo)
     fi
