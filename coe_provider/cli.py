@@ -548,11 +548,18 @@ def import_magnum(
     template: Annotated[Path | None, typer.Option(
         "--template", help="TEMPLATE.json: `openstack coe cluster template show -f json` or "
                            "the API's GET /v1/clustertemplates/{id}.")] = None,
-    cluster: Annotated[Path | None, typer.Option(
-        "--cluster", help="CLUSTER.json (`openstack coe cluster show -f json`).")] = None,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="CLUSTER.json (`openstack coe cluster show -f json`); with --cloud "
+                          "or --cluster-template, the cluster's UUID or name.")] = None,
     nodegroups: Annotated[Path | None, typer.Option(
         "--nodegroups", help="NODEGROUPS.json: `openstack coe nodegroup list/show -f json`.")
     ] = None,
+    cloud: Annotated[str | None, typer.Option(
+        "--cloud", help="Read from this cloud's Magnum API (clouds.yaml; default OS_CLOUD or "
+                        "OS_*).")] = None,
+    cluster_template: Annotated[str | None, typer.Option(
+        "--cluster-template", help="UUID or name of the cluster template on the Magnum API "
+                                   "(default with --cluster: the cluster's).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Cluster name to write.")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", help="Write here instead of standard output.")] = None,
@@ -563,12 +570,14 @@ def import_magnum(
         "--allow-drop", help="Write even when fields could not be carried (exit 1).")] = False,
 ) -> None:
     """Turn a Magnum cluster template (and cluster) into a template or stack file, with a
-    report of every field; exit 1 when a field that changes the cluster cannot be carried."""
+    report of every field; exit 1 when a field that changes the cluster cannot be carried.
+    The documents come from files, or from the Magnum API (--cloud / --cluster-template)."""
     from coe_provider.magnum.command import ImportOptions, run_import
 
     raise typer.Exit(run_import(ImportOptions(
-        template=template, cluster=cluster, nodegroups=nodegroups, name=name, output=output,
-        image=image, as_json=as_json, allow_drop=allow_drop)))
+        template=template, cluster=cluster, nodegroups=nodegroups, cloud=cloud,
+        cluster_template=cluster_template, name=name, output=output, image=image,
+        as_json=as_json, allow_drop=allow_drop)))
 
 @app.command()
 def cleanup(

@@ -1,11 +1,13 @@
-"""A small OpenStack on 127.0.0.1 for openstacksdk: Keystone v3, Octavia, Neutron, Cinder.
+"""A small OpenStack on 127.0.0.1 for openstacksdk: Keystone v3, Octavia, Neutron, Cinder and
+Magnum (:mod:`tests.fake_magnum`).
 
 It serves the JSON shapes of the real APIs for the calls the cleanup makes (version discovery,
 token with catalog, list/get/delete of balancers, floating IPs, ports and volumes, the volume
-detach action) and records every request, so tests assert the exact deletes. Octavia's own
-behaviour is modelled where the cleanup depends on it: a deleted balancer answers 404 at the
-next poll and takes its VIP port with it, unless it is listed as stuck (then it stays in
-PENDING_DELETE) or its port is listed as left behind.
+detach action) and the GETs of ``coe import magnum``, and records every request, so tests
+assert the exact deletes. Octavia's own behaviour is modelled where the cleanup depends on it:
+a deleted balancer answers 404 at the next poll and takes its VIP port with it, unless it is
+listed as stuck (then it stays in PENDING_DELETE) or its port is listed as left behind.
+Keystone accepts only :data:`PASSWORD`.
 """
 
 from __future__ import annotations
@@ -18,14 +20,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fake_magnum import MagnumStore, answer, v1_document, versions_document
+
 PROJECT = "0123456789abcdef0123456789abcdef"
 """The project every object belongs to."""
 
-SERVICES = {"load-balancer": "lb", "network": "network", "block-storage": "volume"}
+PASSWORD = "not-a-secret"
+"""The only password Keystone accepts (any other answers 401)."""
+
+SERVICES = {"load-balancer": "lb", "network": "network", "block-storage": "volume",
+            "container-infra": "magnum"}
 """Catalog service type -> path prefix on the fake."""
 
-VERSION_PATHS = {"lb": "v2.0", "network": "v2.0", "volume": f"v3/{PROJECT}"}
+VERSION_PATHS = {"lb": "v2.0", "network": "v2.0", "volume": f"v3/{PROJECT}", "magnum": "v1"}
 """Versioned API root per service prefix."""
+
+CATALOG_PATHS = {"volume": f"/v3/{PROJECT}", "magnum": "/v1"}
+"""What the catalog's URL adds to the prefix (as real clouds register Cinder and Magnum)."""
 
 
 @dataclass
@@ -44,6 +55,10 @@ class FakeCloud:
     """(method, path with query) of every API request after authentication."""
     bodies: list[tuple[str, Any]] = field(default_factory=list)
     """(path, JSON body) of every POST to an API."""
+    magnum: MagnumStore = field(default_factory=MagnumStore)
+    """What Magnum serves."""
+    uncatalogued: set[str] = field(default_factory=set)
+    """Service types left out of the token's catalog."""
 
     @property
     def changes(self) -> list[tuple[str, str]]:
@@ -91,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": f"no service at {path}"})
         root = VERSION_PATHS[prefix]
         if rest in ("", root.split("/")[0], root):
-            return self._send(200, _versions(base, prefix))
+            return self._send(200, _versions(base, prefix, rest))
         if not rest.startswith(root + "/"):
             return self._send(404, {"error": f"unknown version in {path}"})
         cloud = self.server.cloud
@@ -100,8 +115,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._body() if method == "POST" else None
             if body is not None:
                 cloud.bodies.append((url.path, body))
-            status, answer = _api(cloud, prefix, method, rest[len(root) + 1:], query, body)
-        self._send(status, answer)
+            if prefix == "magnum":
+                header = self.headers.get("OpenStack-API-Version")
+                cloud.magnum.api_versions.append((url.path, header))
+                status, reply = (answer(cloud.magnum, rest[len(root) + 1:], header)
+                                 if method == "GET" else (405, None))
+            else:
+                status, reply = _api(cloud, prefix, method, rest[len(root) + 1:], query, body)
+        self._send(status, reply)
 
     def _identity(self, method: str, path: str, base: str) -> None:
         if method == "GET":
@@ -111,12 +132,19 @@ class _Handler(BaseHTTPRequestHandler):
                 "media-types": [{"base": "application/json",
                                  "type": "application/vnd.openstack.identity-v3+json"}]}})
         if path.endswith("/auth/tokens") and method == "POST":
-            self._body()
-            return self._send(201, _token(base), {"X-Subject-Token": "fake-token"})
+            identity = (self._body() or {}).get("auth", {}).get("identity", {})
+            if identity.get("password", {}).get("user", {}).get("password") != PASSWORD:
+                return self._send(401, {"error": {
+                    "code": 401, "title": "Unauthorized",
+                    "message": "The request you have made requires authentication."}})
+            return self._send(201, _token(base, self.server.cloud),
+                              {"X-Subject-Token": "fake-token"})
         return self._send(404, {"error": path})
 
 
-def _versions(base: str, prefix: str) -> dict[str, Any]:
+def _versions(base: str, prefix: str, rest: str) -> dict[str, Any]:
+    if prefix == "magnum":
+        return v1_document(base) if rest else versions_document(base)
     if prefix == "volume":
         return {"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.70",
                               "min_version": "3.0", "updated": "2023-01-01T00:00:00Z",
@@ -125,13 +153,13 @@ def _versions(base: str, prefix: str) -> dict[str, Any]:
                           "links": [{"rel": "self", "href": f"{base}/{prefix}/v2.0/"}]}]}
 
 
-def _token(base: str) -> dict[str, Any]:
+def _token(base: str, cloud: FakeCloud) -> dict[str, Any]:
     catalog = [
         {"type": kind, "name": prefix, "id": f"svc-{prefix}", "endpoints": [
             {"id": f"ep-{prefix}", "interface": "public", "region": "RegionOne",
              "region_id": "RegionOne",
-             "url": f"{base}/{prefix}" + (f"/v3/{PROJECT}" if prefix == "volume" else "")}]}
-        for kind, prefix in SERVICES.items()
+             "url": f"{base}/{prefix}" + CATALOG_PATHS.get(prefix, "")}]}
+        for kind, prefix in SERVICES.items() if kind not in cloud.uncatalogued
     ]
     return {"token": {
         "methods": ["password"], "expires_at": "2099-01-01T00:00:00.000000Z",
@@ -213,10 +241,18 @@ class FakeOpenStack:
     def environment(self) -> dict[str, str]:
         """``OS_*`` variables that authenticate against the fake."""
         return {"OS_AUTH_URL": self.auth_url, "OS_USERNAME": "operator",
-                "OS_PASSWORD": "not-a-secret", "OS_PROJECT_NAME": "demo",
+                "OS_PASSWORD": PASSWORD, "OS_PROJECT_NAME": "demo",
                 "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
                 "OS_REGION_NAME": "RegionOne", "OS_IDENTITY_API_VERSION": "3",
                 "OS_INTERFACE": "public"}
+
+    def clouds_yaml(self, name: str, password: str = PASSWORD) -> dict[str, Any]:
+        """A clouds.yaml document whose entry ``name`` authenticates against the fake."""
+        return {"clouds": {name: {
+            "auth": {"auth_url": self.auth_url, "username": "operator", "password": password,
+                     "project_name": "demo", "user_domain_name": "Default",
+                     "project_domain_name": "Default"},
+            "region_name": "RegionOne", "interface": "public", "identity_api_version": 3}}}
 
     def __enter__(self) -> FakeOpenStack:
         self._thread.start()

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from coe_provider.magnum.convert import Imported, import_magnum
 from coe_provider.magnum.documents import MagnumDocuments, MagnumInputError, read_documents
+from coe_provider.magnum.live import LiveRequest, fetch_documents, magnum_api
 from coe_provider.magnum.output import stack_file, template_file
 
 EXIT_OK = 0
@@ -32,11 +33,17 @@ class ImportOptions:
     template: Path | None = None
     """TEMPLATE.json (file mode)."""
 
-    cluster: Path | None = None
-    """CLUSTER.json."""
+    cluster: str | None = None
+    """CLUSTER.json (file mode), or the cluster's UUID or name (live mode)."""
 
     nodegroups: Path | None = None
     """NODEGROUPS.json (file mode)."""
+
+    cloud: str | None = None
+    """The clouds.yaml entry whose Magnum API is read (live mode)."""
+
+    cluster_template: str | None = None
+    """The cluster template's UUID or name on the Magnum API (live mode)."""
 
     name: str | None = None
     """The cluster's name in ``coe:clusters`` (default: the Magnum cluster's)."""
@@ -53,13 +60,28 @@ class ImportOptions:
     allow_drop: bool = False
     """Write even when some field could not be carried (the exit code stays 1)."""
 
+    @property
+    def live(self) -> bool:
+        """True when the documents come from the Magnum API rather than from files."""
+        return self.cloud is not None or self.cluster_template is not None
+
 
 def load(options: ImportOptions) -> tuple[MagnumDocuments, str]:
     """The documents and a description of where they came from."""
+    if options.live:
+        if options.template or options.nodegroups:
+            raise MagnumInputError("--template and --nodegroups read files, --cloud and "
+                                   "--cluster-template read the Magnum API: give one or the "
+                                   "other")
+        request = LiveRequest(options.cloud, options.cluster_template, options.cluster)
+        with magnum_api(request) as api:
+            return fetch_documents(request, api)
     if options.template is None:
-        raise MagnumInputError("give --template TEMPLATE.json")
-    documents = read_documents(options.template, options.cluster, options.nodegroups)
-    return documents, str(options.cluster or options.template)
+        raise MagnumInputError("give --template TEMPLATE.json (files), or --cluster-template "
+                               "ID|NAME and/or --cloud NAME (the Magnum API)")
+    cluster = Path(options.cluster) if options.cluster else None
+    documents = read_documents(options.template, cluster, options.nodegroups)
+    return documents, str(cluster or options.template)
 
 
 def run_import(options: ImportOptions) -> int:
@@ -75,7 +97,7 @@ def run_import(options: ImportOptions) -> int:
         report.ok or options.allow_drop)
     text = ""
     if write:
-        text = (stack_file(imported, source) if documents.cluster
+        text = (stack_file(imported, source, options.cloud) if documents.cluster
                 else template_file(imported, source))
         report.written = str(options.output) if options.output else "-"
     to_stdout = write and options.output is None

@@ -25,9 +25,10 @@ NODEGROUP_FIELDS: dict[str, str] = {
 }
 """What each node group field becomes (the README shows this table too)."""
 
-NODEGROUP_STATE = ("uuid", "cluster_id", "project_id", "stack_id", "status", "status_reason",
-                   "node_addresses", "links", "created_at", "updated_at", "version",
-                   "labels_overridden", "labels_added", "labels_skipped", "merge_labels")
+NODEGROUP_STATE = ("id", "uuid", "cluster_id", "project_id", "stack_id", "status",
+                   "status_reason", "node_addresses", "links", "created_at", "updated_at",
+                   "version", "labels_overridden", "labels_added", "labels_skipped",
+                   "merge_labels")
 """Node group fields that record state, not configuration."""
 
 
