@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,17 +93,24 @@ def replace_section(text: str, section: str, start: str = START, end: str = END)
     return text.rstrip("\n") + "\n\n" + section + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print the reference, or write it into a file's marked section."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", type=Path, help="file whose reference section to refresh")
+def section_command(argv: list[str] | None, description: str | None,
+                    render: Callable[[], str], start: str = START, end: str = END) -> int:
+    """A generated README section's command line: print the section, or ``--write FILE`` to
+    refresh the part of FILE between ``start`` and ``end``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--write", type=Path, help="file whose section to refresh")
     args = parser.parse_args(argv)
-    section = render_reference()
+    section = render()
     if args.write is None:
         sys.stdout.write(section + "\n")
         return 0
-    args.write.write_text(replace_section(args.write.read_text(), section))
+    args.write.write_text(replace_section(args.write.read_text(), section, start, end))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the reference, or write it into a file's marked section."""
+    return section_command(argv, __doc__, render_reference)
 
 
 if __name__ == "__main__":
