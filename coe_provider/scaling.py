@@ -64,5 +64,9 @@ def create_removal_command(
         connection=path.connection(host),
         # The script goes through stdin of a plain shell: nothing to quote, nothing to upload.
         delete=f"sudo bash -s <<'COE_REMOVAL'\n{script}\nCOE_REMOVAL",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        # pulumi-command replaces a command whose connection changes, and a replacement runs
+        # the delete: a new bastion address would drain and remove every node of a running
+        # cluster. The command keeps the connection it was created with instead.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),
+                                    ignore_changes=["connection"]),
     )

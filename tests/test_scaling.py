@@ -15,6 +15,7 @@ from coe_provider.errors import SpecError
 from coe_provider.plan.diff import PlanDiff, diff_plans
 from coe_provider.plan.document import build_plan
 from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
+from coe_provider.plan.replacement import InputChange, forcing_paths
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from coe_provider.plan.state import PriorState
 from tests.conftest import REPO
@@ -224,6 +225,17 @@ def test_on_destroy_the_first_master_leaves_last() -> None:
     assert set(commands.values()) <= deleted_before(resources)[first]
     order = [urn for urn in delete_order(resources) if urn in {first, *commands.values()}]
     assert order[-1] == first
+
+
+def test_removal_commands_keep_the_connection_they_were_created_with() -> None:
+    """A new connection would make pulumi-command replace the command, and the replacement
+    runs the removal on a live node; coe diff knows that a connection change replaces."""
+    document = plan(drained(BASE))
+    commands = [r for r in document["resources"] if r["type"] == "command:remote:Command"]
+    assert commands and all(r["options"].get("ignoreChanges") == ["connection"]
+                            for r in commands)
+    change = InputChange("connection.proxy.host", "192.0.2.1", "192.0.2.2")
+    assert forcing_paths("command:remote:Command", [change]) == ["connection.proxy.host"]
 
 
 def test_shrinking_with_drain_deletes_the_command_with_the_node() -> None:

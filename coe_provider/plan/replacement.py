@@ -66,6 +66,17 @@ def _paths(*names: str) -> frozenset[str]:
 _OPENSTACK_DOCS = "pulumi-openstack resource docs / terraform-provider-openstack schema"
 
 TABLE: dict[str, Replacement] = {
+    # pulumi-command: a new connection replaces a remote command (the delete runs on the old
+    # host), and triggers replace any command (provider/pkg/provider/common/inputs.go tags
+    # triggers replaceOnChanges; the README says a connection change replaces).
+    "command:remote:Command": Replacement(
+        source="pulumi-command: triggers replaceOnChanges; a connection change replaces",
+        paths=_paths("connection", "triggers"),
+    ),
+    "command:local:Command": Replacement(
+        source="pulumi-command: triggers replaceOnChanges",
+        paths=_paths("triggers"),
+    ),
     # The project's only dynamic resource is the readiness gate: its provider's diff compares
     # the watched inputs and never asks for a replacement.
     "pulumi-python:dynamic:Resource": Replacement(
