@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 import coe_provider
-from coe_provider.config import coe_settings_from_file, load_clusters
+from coe_provider.config import coe_settings_from_file, load_clusters, under_stack_config
 from coe_provider.errors import SpecError
 from coe_provider.plan.diff import FAIL_KINDS, diff_plans, failing_kinds
 from coe_provider.plan.render import (
@@ -161,7 +161,11 @@ def validate(
 ) -> None:
     """Check every cluster of a stack file or cluster file; exit 1 listing each broken rule."""
     try:
-        resolved = load_clusters(coe_settings_from_file(file), file.resolve().parent)
+        settings = coe_settings_from_file(file)
+        config, secret_keys = read_stack_config(file)
+        # The provider settings of the stack file (openstack:cloud ...) count, as under pulumi up.
+        resolved = under_stack_config(config, secret_keys, lambda: load_clusters(
+            settings, file.resolve().parent))
     except SpecError as error:
         fail(EXIT_INVALID, *spec_lines(error))
     except Exception as error:  # e.g. a driver package that fails to load

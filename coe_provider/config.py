@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextvars
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
 from coe_provider.errors import SpecError
 from coe_provider.validation import ResolvedCluster, resolve_clusters
 from coe_provider.yamlload import YamlLoadError, load_yaml_file
+
+Result = TypeVar("Result")
 
 NAMESPACE = "coe"
 """Configuration namespace of the clusters: ``coe:clusters`` and ``coe:cluster``."""
@@ -58,3 +61,17 @@ def coe_settings_from_file(path: Path) -> dict[str, Any]:
 def load_clusters(settings: Mapping[str, Any], base_dir: Path) -> dict[str, ResolvedCluster]:
     """Validate every cluster; raise one :class:`SpecError` listing every problem."""
     return resolve_clusters(settings, base_dir)
+
+
+def under_stack_config(config: Mapping[str, str], secret_keys: list[str],
+                       call: Callable[[], Result]) -> Result:
+    """Run ``call`` with ``config`` as the stack's configuration, as ``pulumi up`` would give it.
+
+    Checks that read provider settings (``openstack:cloud``, ``openstack:authUrl``) then see
+    the stack file's, outside a Pulumi program too. The SDK keeps the configuration in a
+    context variable, so setting it in a copied context leaves the caller's untouched.
+    """
+    def run() -> Result:
+        pulumi.runtime.set_all_config(dict(config), secret_keys)
+        return call()
+    return contextvars.copy_context().run(run)

@@ -4,36 +4,40 @@ The cloud controller manager on a node needs the Keystone URL the operator's ``p
 talks to. It is found, in order: an explicit value, the provider's stack configuration
 (``openstack:authUrl`` / ``openstack:region``), ``OS_AUTH_URL`` / ``OS_REGION_NAME``, and the
 ``clouds.yaml`` entry named by ``openstack:cloud`` or ``OS_CLOUD``.
+
+clouds.yaml is read with openstacksdk's own loader, so it is found where the OpenStack
+provider and the ``openstack`` client find it (``OS_CLIENT_CONFIG_FILE`` first, then the
+working directory, ``~/.config/openstack`` and ``/etc/openstack``), with ``secure.yaml`` and
+vendor profiles merged in.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
+from openstack import exceptions as openstack_exceptions
+from openstack.config import loader
 
-CLOUDS_YAML_PATHS = (
-    Path("clouds.yaml"),
-    Path.home() / ".config" / "openstack" / "clouds.yaml",
-    Path("/etc/openstack/clouds.yaml"),
-)
-"""Where openstacksdk looks for clouds.yaml, in its order."""
+
+def cloud_name() -> str | None:
+    """The clouds.yaml entry the stack uses (``openstack:cloud``, else ``OS_CLOUD``)."""
+    return pulumi.Config("openstack").get("cloud") or os.environ.get("OS_CLOUD") or None
 
 
 def _cloud_entry() -> dict[str, Any]:
-    cloud = pulumi.Config("openstack").get("cloud") or os.environ.get("OS_CLOUD")
-    if not cloud:
+    """The named cloud's merged configuration, or an empty one when none is named or found."""
+    name = cloud_name()
+    if not name:
         return {}
-    for path in CLOUDS_YAML_PATHS:
-        if path.is_file():
-            document = yaml.safe_load(path.read_text()) or {}
-            entry = (document.get("clouds") or {}).get(cloud)
-            if isinstance(entry, dict):
-                return entry
-    return {}
+    try:
+        region = loader.OpenStackConfig().get_one(cloud=name, validate=False)
+    except (openstack_exceptions.ConfigException, OSError, ValueError):
+        # Not found, or a file the loader cannot read: nothing names a URL, and the
+        # driver's label check says which settings would.
+        return {}
+    return dict(region.config)
 
 
 def keystone_url(explicit: str | None) -> str | None:
@@ -44,7 +48,20 @@ def keystone_url(explicit: str | None) -> str | None:
     if configured:
         return configured
     auth = _cloud_entry().get("auth") or {}
-    return auth.get("auth_url") if isinstance(auth, dict) else None
+    url = auth.get("auth_url") if isinstance(auth, dict) else None
+    return str(url) if url else None
+
+
+def missing_url_rule(setting: str) -> str:
+    """Why no Keystone URL was found, for the check that needs one (``setting`` needs it)."""
+    rule = (f"{setting} needs the Keystone URL: set this label, openstack:authUrl, "
+            "OS_AUTH_URL, or a clouds.yaml entry named by openstack:cloud")
+    name = cloud_name()
+    if name:
+        rule += (f" (cloud {name!r} has no auth_url in the clouds.yaml files found from here: "
+                 "$OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/clouds.yaml, "
+                 "/etc/openstack/clouds.yaml)")
+    return rule
 
 
 def region_name(explicit: str | None) -> str:

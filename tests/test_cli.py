@@ -119,6 +119,42 @@ def test_validate_reports_path_and_rule_without_traceback(tmp_path: Path, name: 
         assert len(lines) == 2 and all(line.startswith("clusters.c1.") for line in lines)
 
 
+CLOUD_STACK = """\
+config:
+  openstack:cloud: {cloud}
+  coe:clusters:
+    dev:
+      driver: k8s_ubuntu
+      template: {{image: i, flavor: f, externalNetwork: public, floatingIpEnabled: true}}
+      nodeGroups: [{{name: workers, count: 1}}]
+"""
+"""A stack whose cloud provider finds Keystone only through the stack's openstack:cloud."""
+
+
+@pytest.mark.parametrize("cloud", ["mycloud", "elsewhere"])
+def test_validate_reads_the_stacks_provider_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cloud: str) -> None:
+    for variable in ("OS_AUTH_URL", "OS_CLOUD"):
+        monkeypatch.delenv(variable, raising=False)
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  mycloud:\n    auth: {auth_url: 'https://ks.example/v3'}\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(CLOUD_STACK.format(cloud=cloud))
+    result = coe("validate", stack)
+    if cloud == "mycloud":
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith("dev: OK (driver k8s_ubuntu")
+    else:
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.stderr.startswith("clusters.dev.labels.openstack_auth_url: ")
+        assert "cloud 'elsewhere' has no auth_url" in result.stderr
+    # The stack's settings were the command's only: the caller's configuration is unchanged.
+    import pulumi
+
+    assert pulumi.Config("openstack").get("cloud") is None
+
+
 def test_validate_unreadable_file(tmp_path: Path) -> None:
     result = coe("validate", tmp_path / "missing.yaml")
     assert result.exit_code == 1

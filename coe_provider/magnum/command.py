@@ -11,6 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from coe_provider.config import under_stack_config
 from coe_provider.magnum.convert import Imported, import_magnum
 from coe_provider.magnum.documents import MagnumDocuments, MagnumInputError, read_documents
 from coe_provider.magnum.live import LiveRequest, fetch_documents, magnum_api
@@ -91,7 +92,10 @@ def run_import(options: ImportOptions) -> int:
     except MagnumInputError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_INPUT
-    imported = import_magnum(documents, options.name, options.image)
+    # The stack file names the cloud it was read from; checks see it as pulumi up will.
+    provider = {"openstack:cloud": options.cloud} if options.cloud else {}
+    imported = under_stack_config(provider, [], lambda: import_magnum(
+        documents, options.name, options.image))
     report = imported.report
     write = imported.cluster is not None and not report.problems and (
         report.ok or options.allow_drop)

@@ -27,7 +27,7 @@ from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import TlsCredentials
 from coe_provider.network import external_network_id
-from coe_provider.openstack_auth import keystone_url, region_name
+from coe_provider.openstack_auth import keystone_url, missing_url_rule, region_name
 from coe_provider.pki import (
     KeyPair,
     certificate_authority,
@@ -74,11 +74,7 @@ class KubernetesUbuntuCluster(CoeCluster):
         assert isinstance(labels, KubernetesLabels)
         problems = overlapping_networks(labels, spec)
         if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url):
-            problems.append((
-                "openstack_auth_url",
-                "cloud_provider_enabled needs the Keystone URL: set this label, "
-                "openstack:authUrl, OS_AUTH_URL, or a clouds.yaml entry named by openstack:cloud",
-            ))
+            problems.append(("openstack_auth_url", missing_url_rule("cloud_provider_enabled")))
         return problems
 
     def cloud_resources(self) -> bool:
