@@ -17,6 +17,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from coe_provider.cleanup.credentials import (
+    ENV_PROVIDER,
+    arguments_from_environment,
+    connection_arguments,
+)
 from coe_provider.cleanup.executor import CleanupError, run_cleanup
 from coe_provider.cleanup.target import (
     ENV_CLUSTER,
@@ -30,9 +35,10 @@ from coe_provider.cleanup.target import (
 from coe_provider.cleanup.wiring import DELETE_COMMAND
 from coe_provider.cli import app
 from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
+from coe_provider.plan.secrets import is_secret, reveal
 from tests.cleanup_fixture import PROD_NET, PROD_TAG, prod_target, two_clusters
 from tests.conftest import REPO, Recorded
-from tests.fake_openstack import PROJECT, FakeOpenStack
+from tests.fake_openstack import PASSWORD, PROJECT, FakeOpenStack
 
 LB = "/lb/v2.0/lbaas/loadbalancers"
 NET = "/network/v2.0"
@@ -114,6 +120,63 @@ def test_cleanup_stores_only_selection_parameters(
     assert len(servers) == 8
     for server in servers:
         assert f"CLOUD_PROVIDER_CLUSTER_NAME={tag}\n" in recorded.inputs(server)["userData"]
+
+
+PROVIDER_CONFIG = {
+    "openstack:authUrl": "https://keystone.example.com:5000/v3",
+    "openstack:userName": "operator", "openstack:tenantName": "demo",
+    "openstack:userDomainName": "Default", "openstack:password": "stack-password",
+    "openstack:insecure": "true",
+}
+"""The provider configured in the stack file, as Pulumi's OpenStack guide shows it."""
+
+
+def test_the_providers_stack_settings_reach_the_cleanup_as_one_secret(
+        run_root_program: Callable[..., Recorded]) -> None:
+    template = {"image": "ubuntu-24.04", "flavor": "m1.medium", "externalNetwork": "public",
+                "masterLbEnabled": True}
+    recorded = run_root_program({"clusters": {"c": {
+        "driver": "k8s_ubuntu", "template": template,
+        "nodeGroups": [{"name": "a", "count": 1}]}}}, PROVIDER_CONFIG)
+    command = recorded.named("local:Command", "c-cloud-cleanup")
+    stored = command.inputs["environment"][ENV_PROVIDER]
+    assert is_secret(stored)
+    assert json.loads(reveal(stored)) == {
+        "auth": {"auth_url": "https://keystone.example.com:5000/v3", "username": "operator",
+                 "project_name": "demo", "user_domain_name": "Default",
+                 "password": "stack-password"},
+        "insecure": "true"}
+    # The selection parameters stay readable, and the output people read has no credential.
+    assert not is_secret(command.inputs["environment"][ENV_TAG])
+    cleanup_output = recorded.run.stack_outputs["cluster:c"]
+    assert "stack-password" not in json.dumps(reveal(cleanup_output["cloudCleanup"]))
+    assert not is_secret(cleanup_output["cloudCleanup"])
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({"applicationCredentialId": "ac1", "applicationCredentialSecret": "s", "authUrl": "u"},
+     {"auth": {"application_credential_id": "ac1", "application_credential_secret": "s",
+               "auth_url": "u"}, "auth_type": "v3applicationcredential"}),
+    ({"token": "t", "authUrl": "u", "endpointType": "internal"},
+     {"auth": {"token": "t", "auth_url": "u"}, "auth_type": "token", "interface": "internal"}),
+    ({"cacertFile": "/etc/ssl/cloud.pem"}, {"cacert": "/etc/ssl/cloud.pem"}),
+])
+def test_connection_arguments_name_the_plugin_the_provider_would_choose(
+        settings: dict[str, str], expected: dict[str, object]) -> None:
+    assert connection_arguments(settings) == expected
+
+
+def test_stored_arguments_turn_insecure_and_pem_contents_into_what_openstacksdk_reads() -> None:
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    arguments = arguments_from_environment({ENV_PROVIDER: json.dumps(
+        {"insecure": "true", "cacert": pem, "cert": "/etc/client.pem"})})
+    assert arguments["verify"] is False and "insecure" not in arguments
+    assert Path(arguments["cacert"]).read_text() == pem
+    assert Path(arguments["cacert"]).stat().st_mode & 0o077 == 0
+    assert arguments["cert"] == "/etc/client.pem"
+    assert arguments_from_environment({}) == {}
+    with pytest.raises(ValueError, match=f"{ENV_PROVIDER} is not JSON"):
+        arguments_from_environment({ENV_PROVIDER: "{"})
 
 
 def test_swarm_and_clusters_without_cloud_provider_have_no_cleanup(
@@ -307,6 +370,33 @@ def test_the_delete_step_runs_as_the_command_does(cloud_env: FakeOpenStack) -> N
                             capture_output=True, text=True, timeout=120, check=False)
     assert failed.returncode == 1
     assert failed.stderr.strip() == f"coe cleanup: environment variable(s) {ENV_TAG} must be set"
+
+
+def test_the_delete_step_authenticates_with_the_stored_provider_settings(
+        cloud_env: FakeOpenStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where destroy runs there is no clouds.yaml and no OS_* credential: only what the stack
+    # configured for the provider, stored with the command.
+    arguments = connection_arguments({
+        "authUrl": cloud_env.auth_url, "userName": "operator", "tenantName": "demo",
+        "userDomainName": "Default", "projectDomainName": "Default", "password": PASSWORD})
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("OS_") or key == "OS_REGION_NAME"}
+    target = prod_target()
+    environment.update({ENV_CLUSTER: target.cluster, ENV_TAG: target.tag,
+                        ENV_NETWORK: PROD_NET, ENV_SUBNET: "subnet-prod", ENV_RETAIN: "false",
+                        "COE_PYTHON": sys.executable, ENV_PROVIDER: json.dumps(arguments)})
+    done = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "deleted 7 object(s)" in done.stdout
+    # A wrong stored password fails the step in one line, naming the cluster.
+    arguments["auth"]["password"] = "rotated-since"
+    environment[ENV_PROVIDER] = json.dumps(arguments)
+    failed = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert failed.returncode == 1
+    [line] = failed.stderr.strip().splitlines()
+    assert line.startswith("coe cleanup: cluster prod: ") and "401" in line
 
 
 def test_target_rejects_a_tag_that_could_match_by_prefix() -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coe_provider.cleanup import selection
+from coe_provider.cleanup.credentials import arguments_from_environment
 from coe_provider.cleanup.target import CleanupTarget
 
 DEFAULT_TIMEOUT = 600.0
@@ -80,10 +81,12 @@ class CleanupReport:
 
 
 def connect(target: CleanupTarget) -> Any:
-    """An openstacksdk connection from clouds.yaml / ``OS_*`` (as the OpenStack provider)."""
+    """An openstacksdk connection as the OpenStack provider makes one: its stack settings
+    (stored with the cleanup command) over clouds.yaml / ``OS_*``."""
     import openstack
 
-    return openstack.connect(cloud=target.cloud, region_name=target.region)
+    return openstack.connect(cloud=target.cloud, region_name=target.region,
+                             **arguments_from_environment())
 
 
 def _obj(kind: str, item: Any, name_field: str = "name") -> CloudObject:

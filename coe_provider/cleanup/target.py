@@ -1,8 +1,8 @@
 """What identifies one cluster's cloud objects, and where that comes from.
 
 The selection parameters are not secret: the cloud resource tag, the cluster's network, the
-retain flag and the name of the clouds.yaml entry. Credentials never travel with them: the
-cleanup authenticates with whatever ``clouds.yaml`` / ``OS_*`` offer where it runs.
+retain flag and the name of the clouds.yaml entry. Credentials never travel with them (the
+provider's own stack settings travel apart, as a secret: see :mod:`.credentials`).
 """
 
 from __future__ import annotations

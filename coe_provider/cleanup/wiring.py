@@ -8,7 +8,8 @@ deleted before it: nothing in the cluster is left to recreate a balancer or a vo
 The command is a pulumi-command ``local.Command``: ``create`` only records, ``delete`` runs
 ``python3 -m coe_provider.cleanup`` where ``pulumi destroy`` runs. The engine runs the delete
 with the environment stored at the last create or update, so that environment holds only
-non-secret selection parameters; credentials come from clouds.yaml / ``OS_*`` at delete time.
+non-secret selection parameters, plus the provider's stack settings as one secret (see
+:mod:`.credentials`); anything else comes from clouds.yaml / ``OS_*`` at delete time.
 The command names no absolute interpreter path: a path into one machine's virtualenv would be
 stored in the state, differ on the next machine and be wrong there. ``COE_PYTHON`` (read at
 delete time, not stored) picks another interpreter.
@@ -23,6 +24,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_random as random
 
+from coe_provider.cleanup.credentials import provider_settings_environment
 from coe_provider.cleanup.target import (
     ENV_CLUSTER,
     ENV_NETWORK,
@@ -79,12 +81,15 @@ def cleanup_environment(cluster: str, tag: pulumi.Input[str], network: ClusterNe
 def create_cleanup_command(cluster: str, environment: dict[str, pulumi.Input[str]],
                            depends_on: Sequence[pulumi.Resource],
                            parent: pulumi.Resource) -> command.local.Command:
-    """The cleanup command; ``depends_on`` must hold the network's resources."""
+    """The cleanup command; ``depends_on`` must hold the network's resources.
+
+    Its environment is ``environment`` and the provider's own stack settings, if any.
+    """
     return command.local.Command(
         f"{cluster}-cloud-cleanup",
         create=CREATE_COMMAND,
         delete=DELETE_COMMAND,
-        environment=environment,
+        environment={**environment, **provider_settings_environment()},
         opts=pulumi.ResourceOptions(
             parent=parent, depends_on=list(depends_on),
             custom_timeouts=pulumi.CustomTimeouts(delete=DELETE_TIMEOUT)))
