@@ -26,18 +26,24 @@ def cloud_name() -> str | None:
     return pulumi.Config("openstack").get("cloud") or os.environ.get("OS_CLOUD") or None
 
 
-def _cloud_entry() -> dict[str, Any]:
-    """The named cloud's merged configuration, or an empty one when none is named or found."""
+def _load_cloud() -> tuple[dict[str, Any], str | None]:
+    """The named cloud's merged configuration (empty when none is named or found), and why
+    it could not be read, if it could not."""
     name = cloud_name()
     if not name:
-        return {}
+        return {}, None
     try:
         region = loader.OpenStackConfig().get_one(cloud=name, validate=False)
-    except (openstack_exceptions.ConfigException, OSError, ValueError):
-        # Not found, or a file the loader cannot read: nothing names a URL, and the
-        # driver's label check says which settings would.
-        return {}
-    return dict(region.config)
+    except openstack_exceptions.ConfigException as error:
+        return {}, str(error).rstrip(".")
+    except Exception as error:  # a clouds.yaml of the wrong shape fails inside the loader
+        return {}, f"clouds.yaml could not be read ({type(error).__name__}: {error})"
+    return dict(region.config), None
+
+
+def _cloud_entry() -> dict[str, Any]:
+    """The named cloud's merged configuration, or an empty one when none is named or found."""
+    return _load_cloud()[0]
 
 
 def keystone_url(explicit: str | None) -> str | None:
@@ -58,9 +64,9 @@ def missing_url_rule(setting: str) -> str:
             "OS_AUTH_URL, or a clouds.yaml entry named by openstack:cloud")
     name = cloud_name()
     if name:
-        rule += (f" (cloud {name!r} has no auth_url in the clouds.yaml files found from here: "
-                 "$OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/clouds.yaml, "
-                 "/etc/openstack/clouds.yaml)")
+        problem = _load_cloud()[1] or "no auth_url"
+        rule += (f" (cloud {name!r}: {problem}; clouds.yaml is read from $OS_CLIENT_CONFIG_FILE, "
+                 "./clouds.yaml, ~/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml)")
     return rule
 
 

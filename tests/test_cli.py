@@ -148,7 +148,7 @@ def test_validate_reads_the_stacks_provider_settings(
     else:
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert result.stderr.startswith("clusters.dev.labels.openstack_auth_url: ")
-        assert "cloud 'elsewhere' has no auth_url" in result.stderr
+        assert "(cloud 'elsewhere': Cloud elsewhere was not found; " in result.stderr
     # The stack's settings were the command's only: the caller's configuration is unchanged.
     import pulumi
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from coe_provider.openstack_auth import keystone_url, region_name
+from coe_provider.openstack_auth import keystone_url, missing_url_rule, region_name
 
 CLOUDS = """\
 clouds:
@@ -69,6 +69,19 @@ def test_an_unknown_cloud_names_nothing(
     monkeypatch.setenv("OS_CLOUD", "staging")
     assert keystone_url(None) is None
     assert region_name(None) == "RegionOne"
+    assert "(cloud 'staging': Cloud staging was not found; clouds.yaml is read from " in \
+        missing_url_rule("cloud_provider_enabled")
+
+
+def test_a_clouds_yaml_of_the_wrong_shape_is_named_not_raised(
+        clean_environment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_environment.write_text("clouds: 5\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clean_environment))
+    monkeypatch.setenv("OS_CLOUD", "prod")
+    assert keystone_url(None) is None
+    rule = missing_url_rule("cloud_provider_enabled")
+    assert rule.startswith("cloud_provider_enabled needs the Keystone URL: ")
+    assert "(cloud 'prod': clouds.yaml could not be read (TypeError: " in rule
 
 
 def test_order_label_then_stack_config_then_environment(
