@@ -67,6 +67,16 @@ class Recorded:
         return reveal(self.run.stack_outputs.get(name))
 
 
+def shell_functions(script: Path, *names: str) -> str:
+    """The definitions of the named functions of a bash script (``name() {`` to ``}``)."""
+    text = script.read_text()
+    parts = []
+    for name in names:
+        start = text.index(f"\n{name}() {{\n") + 1
+        parts.append(text[start:text.index("\n}\n", start) + 3])
+    return "".join(parts)
+
+
 def stack_config(path: Path) -> tuple[dict[str, str], list[str]]:
     """The flattened configuration of a stack file."""
     document = load_yaml_file(path)

@@ -37,7 +37,7 @@ from coe_provider.cli import app
 from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
 from coe_provider.plan.secrets import is_secret, reveal
 from tests.cleanup_fixture import PROD_NET, PROD_TAG, prod_target, two_clusters
-from tests.conftest import REPO, Recorded
+from tests.conftest import REPO, Recorded, shell_functions
 from tests.fake_openstack import PASSWORD, PROJECT, FakeOpenStack
 
 LB = "/lb/v2.0/lbaas/loadbalancers"
@@ -218,9 +218,8 @@ MANIFESTS = {
 
 @pytest.mark.parametrize("name", sorted(MANIFESTS))
 def test_bootstrap_puts_the_tag_into_the_controllers_flags(name: str, tmp_path: Path) -> None:
-    script = (REPO / "drivers/k8s_ubuntu/templates/bootstrap.sh").read_text()
-    start = script.index("set_cluster_identity() {")
-    function = script[start:script.index("\n}\n", start) + 3]
+    function = shell_functions(REPO / "drivers/k8s_ubuntu/templates/bootstrap.sh",
+                               "set_cluster_identity")
     manifest = tmp_path / "m.yaml"
     manifest.write_text(MANIFESTS[name])
     subprocess.run(["bash", "-c", f'{function}\nset_cluster_identity "$1"', "-", str(manifest)],

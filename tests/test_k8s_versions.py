@@ -4,7 +4,9 @@ supported range and the nearest supported release."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,12 @@ from coe_provider_drivers.k8s_ubuntu.labels import (
 )
 from jsonschema import Draft202012Validator
 
+from coe_provider.bootstrap.cloudconfig import common_library
 from coe_provider.errors import SpecError
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from coe_provider.schema import build_schema, label_def_name
 from coe_provider.validation import resolve_clusters
-from tests.conftest import EXAMPLES, MINIMAL_TEMPLATE, REPO, Recorded
+from tests.conftest import EXAMPLES, MINIMAL_TEMPLATE, REPO, Recorded, shell_functions
 
 KEYSTONE = "https://keystone.test:5000/v3"
 
@@ -129,3 +132,57 @@ def test_examples_pin_supported_releases() -> None:
         path.read_text() for path in EXAMPLES.rglob("*") if path.suffix in (".yaml", ".py")))
     assert pinned, "no example pins kube_tag"
     assert all(minor_of(tag) in SUPPORTED_KUBE_MINORS for tag in pinned), pinned
+
+
+# A joining node and the control plane's version (bootstrap.sh check_version_skew).
+
+BOOTSTRAP = REPO / "drivers" / "k8s_ubuntu" / "templates" / "bootstrap.sh"
+"""The Kubernetes driver's bootstrap script."""
+
+VERSION_REPLY = """{
+  "major": "1",
+  "minor": "%s",
+  "gitVersion": "v1.%s.4",
+  "platform": "linux/amd64"
+}"""
+"""The shape of the API's /version document (pretty-printed, as the API serves it)."""
+
+
+def join_check(tmp_path: Path, node_minor: str,
+               reply: str | None) -> subprocess.CompletedProcess[str]:
+    """Run the driver's check_version_skew with a ``curl`` that answers ``reply`` (None: the
+    API cannot be read)."""
+    functions = shell_functions(BOOTSTRAP, "served_minor", "check_version_skew")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_curl = bin_dir / "curl"
+    fake_curl.write_text("#!/bin/sh\nexit 22\n" if reply is None
+                         else f"#!/bin/sh\ncat <<'REPLY'\n{reply}\nREPLY\n")
+    fake_curl.chmod(0o755)
+    library = tmp_path / "common.sh"
+    library.write_text(common_library())
+    program = f'set -Eeuo pipefail\nsource "{library}"\n{functions}\ncheck_version_skew'
+    environment = {"PATH": f"{bin_dir}:{os.defpath}", "COE_API_HOST": "10.0.0.5",
+                   "COE_API_PORT": "6443", "KUBE_MINOR": f"1.{node_minor}",
+                   "KUBE_VERSION": f"1.{node_minor}.4", "COE_LOG_FILE": str(tmp_path / "log")}
+    return subprocess.run(["bash", "-c", program], env=environment, capture_output=True,
+                          text=True, timeout=30, check=False)
+
+
+@pytest.mark.parametrize(("node", "served", "joins"), [
+    ("36", "36", True), ("35", "36", True), ("37", "36", False), ("36", "35", False),
+])
+def test_a_node_never_joins_an_older_control_plane(
+        tmp_path: Path, node: str, served: str, joins: bool) -> None:
+    result = join_check(tmp_path, node, VERSION_REPLY % (served, served))
+    assert (result.returncode == 0) is joins, result.stderr
+    if not joins:
+        assert (f"ERROR: this node is kubernetes 1.{node}.4 but the control plane serves "
+                f"1.{served}: a kubelet newer than its API servers is not supported") \
+            in result.stderr
+
+
+def test_an_unreadable_version_does_not_block_the_join(tmp_path: Path) -> None:
+    result = join_check(tmp_path, "37", None)
+    assert result.returncode == 0, result.stderr
+    assert "control plane version not readable; joining as kubernetes 1.37.4" in result.stderr

@@ -219,6 +219,32 @@ init_cluster() {
     fi
 }
 
+# served_minor: the control plane's minor version ("1.36") from the API's /version, which
+# kubeadm leaves readable without credentials; empty when it cannot be read.
+served_minor() {
+    curl -fsSk --connect-timeout 10 --max-time 20 \
+        "https://${COE_API_HOST}:${COE_API_PORT}/version" 2>/dev/null |
+        sed -nE 's/.*"gitVersion": *"v([0-9]+)\.([0-9]+)\..*/\1.\2/p' | head -n 1 || true
+}
+
+# check_version_skew: refuse to join a control plane of an older minor than KUBE_MINOR, since
+# Kubernetes supports no kubelet newer than its API servers (kube_tag raised on a running
+# cluster). A version that cannot be read does not block the join.
+check_version_skew() {
+    local served
+    served="$(served_minor)"
+    if [[ ! "${served}" =~ ^[0-9]+\.[0-9]+$ ]]; then
+        coe_log "control plane version not readable; joining as kubernetes ${KUBE_VERSION}"
+        return 0
+    fi
+    if ((${KUBE_MINOR%%.*} * 1000 + ${KUBE_MINOR#*.} > ${served%%.*} * 1000 + ${served#*.})); then
+        coe_die "this node is kubernetes ${KUBE_VERSION} but the control plane serves" \
+            "${served}: a kubelet newer than its API servers is not supported; set kube_tag" \
+            "back to a ${served} release for this cluster (coe-provider does not upgrade" \
+            "control planes)"
+    fi
+}
+
 # join_cluster: other masters and workers; wait for the API, then kubeadm join.
 join_cluster() {
     if [[ -f /etc/kubernetes/kubelet.conf ]]; then
@@ -226,6 +252,7 @@ join_cluster() {
         return 0
     fi
     coe_wait_tcp "${COE_API_HOST}" "${COE_API_PORT}" 3600
+    check_version_skew
     coe_retry 60 10 kubeadm_attempt join
 }
 
