@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from coe_provider import provider_settings
 from coe_provider.cleanup import selection
-from coe_provider.cleanup.credentials import arguments_from_environment
 from coe_provider.cleanup.target import CleanupTarget
+from coe_provider.provider_settings import arguments_from_environment
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds the balancer and volume deletions may take together."""
@@ -83,10 +84,7 @@ class CleanupReport:
 def connect(target: CleanupTarget) -> Any:
     """An openstacksdk connection as the OpenStack provider makes one: its stack settings
     (stored with the cleanup command) over clouds.yaml / ``OS_*``."""
-    import openstack
-
-    return openstack.connect(cloud=target.cloud, region_name=target.region,
-                             **arguments_from_environment())
+    return provider_settings.connect(target.cloud, target.region, arguments_from_environment())
 
 
 def _obj(kind: str, item: Any, name_field: str = "name") -> CloudObject:

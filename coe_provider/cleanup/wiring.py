@@ -9,7 +9,8 @@ The command is a pulumi-command ``local.Command``: ``create`` only records, ``de
 ``python3 -m coe_provider.cleanup`` where ``pulumi destroy`` runs. The engine runs the delete
 with the environment stored at the last create or update, so that environment holds only
 non-secret selection parameters, plus the provider's stack settings as one secret (see
-:mod:`.credentials`); anything else comes from clouds.yaml / ``OS_*`` at delete time.
+:mod:`coe_provider.provider_settings`); the rest comes from clouds.yaml / ``OS_*`` at delete
+time.
 The command names no absolute interpreter path: a path into one machine's virtualenv would be
 stored in the state, differ on the next machine and be wrong there. ``COE_PYTHON`` (read at
 delete time, not stored) picks another interpreter.
@@ -24,7 +25,6 @@ import pulumi
 import pulumi_command as command
 import pulumi_random as random
 
-from coe_provider.cleanup.credentials import provider_settings_environment
 from coe_provider.cleanup.target import (
     ENV_CLUSTER,
     ENV_NETWORK,
@@ -34,6 +34,7 @@ from coe_provider.cleanup.target import (
     tag_prefix,
 )
 from coe_provider.network import ClusterNetwork
+from coe_provider.provider_settings import provider_settings_environment
 
 TAG_SUFFIX_BYTES = 4
 """Random bytes (8 hex digits) that make the tag unique among clusters of one project."""

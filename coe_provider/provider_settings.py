@@ -1,16 +1,17 @@
-"""The OpenStack provider's own settings, carried to the cleanup as it deletes.
+"""The OpenStack provider's own settings, for code of this package that talks to OpenStack
+where ``pulumi up`` or ``pulumi destroy`` runs (the cleanup on delete, the readiness gate's
+look at console logs).
 
 Operators often give the provider its credentials in the stack configuration
 (``openstack:authUrl``, ``openstack:userName``, ``pulumi config set --secret
-openstack:password`` ...) rather than in ``clouds.yaml`` or ``OS_*``. The cleanup runs where
-``pulumi destroy`` runs, as a pulumi-command ``local.Command`` whose delete sees only the
-environment stored with it, so those settings travel in that environment: one variable holding
-openstacksdk's connection arguments as JSON, always a Pulumi secret.
+openstack:password`` ...) rather than in ``clouds.yaml`` or ``OS_*``. Code run by the engine
+on behalf of a resource sees only that resource's stored inputs, so those settings travel with
+it as openstacksdk's connection arguments in JSON, always a Pulumi secret.
 
 This matches the provider itself: on ``pulumi destroy`` the engine configures the OpenStack
 provider from the settings stored in the state, not from the current stack file, so the
 cleanup authenticates as the provider deleting the servers does. Settings the stack leaves
-out still come from ``clouds.yaml`` / ``OS_*`` where the destroy runs.
+out still come from ``clouds.yaml`` / ``OS_*`` where the engine runs.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ PEM_FILE_SETTINGS = ("cacert", "cert", "key")
 """Arguments the provider accepts as a path or as PEM contents; openstacksdk needs a path."""
 
 
-def provider_settings_environment() -> dict[str, pulumi.Input[str]]:
-    """``{ENV_PROVIDER: <secret JSON>}`` when the stack configures the provider, else ``{}``."""
+def provider_settings() -> pulumi.Output[str] | None:
+    """The stack's provider settings as secret JSON connection arguments (None: none set)."""
     config = pulumi.Config("openstack")
     found: dict[str, pulumi.Input[str]] = {}
     for key in (*AUTH_SETTINGS, *CONNECTION_SETTINGS):
@@ -74,12 +75,18 @@ def provider_settings_environment() -> dict[str, pulumi.Input[str]]:
         if value is not None:
             found[key] = value
     if not found:
-        return {}
+        return None
 
     def encode(values: dict[str, str]) -> str:
         return json.dumps(connection_arguments(values), sort_keys=True)
 
-    return {ENV_PROVIDER: pulumi.Output.secret(pulumi.Output.all(**found).apply(encode))}
+    return pulumi.Output.secret(pulumi.Output.all(**found).apply(encode))
+
+
+def provider_settings_environment() -> dict[str, pulumi.Input[str]]:
+    """``{ENV_PROVIDER: <secret JSON>}`` when the stack configures the provider, else ``{}``."""
+    settings = provider_settings()
+    return {ENV_PROVIDER: settings} if settings is not None else {}
 
 
 def connection_arguments(settings: Mapping[str, str]) -> dict[str, Any]:
@@ -101,21 +108,25 @@ def connection_arguments(settings: Mapping[str, str]) -> dict[str, Any]:
 
 
 def arguments_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The stored connection arguments (``{}`` when the stack configured none).
+    """The stored connection arguments (``{}`` when the stack configured none)."""
+    env = os.environ if environ is None else environ
+    return decode_arguments(env.get(ENV_PROVIDER), ENV_PROVIDER)
+
+
+def decode_arguments(text: str | None, source: str) -> dict[str, Any]:
+    """Connection arguments from their JSON (``{}`` for none).
 
     ``insecure`` becomes ``verify``; PEM contents given where a path is expected are written to
     a private temporary file.
     """
-    env = os.environ if environ is None else environ
-    text = env.get(ENV_PROVIDER)
     if not text:
         return {}
     try:
         arguments = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{ENV_PROVIDER} is not JSON ({error.msg})") from None
+        raise ValueError(f"{source} is not JSON ({error.msg})") from None
     if not isinstance(arguments, dict):
-        raise ValueError(f"{ENV_PROVIDER} must hold a JSON object")
+        raise ValueError(f"{source} must hold a JSON object")
     insecure = arguments.pop("insecure", None)
     if insecure is not None:
         arguments["verify"] = str(insecure).strip().lower() not in ("true", "1", "yes")
@@ -124,6 +135,14 @@ def arguments_from_environment(environ: Mapping[str, str] | None = None) -> dict
         if isinstance(value, str) and value.lstrip().startswith("-----BEGIN"):
             arguments[name] = _private_file(name, value)
     return arguments
+
+
+def connect(cloud: str | None, region: str | None, arguments: Mapping[str, Any]) -> Any:
+    """An openstacksdk connection as the OpenStack provider makes one: its stack settings
+    (``arguments``) over the clouds.yaml entry ``cloud`` / ``OS_*``."""
+    import openstack  # the SDK takes a second to import; only code that talks to a cloud needs it
+
+    return openstack.connect(cloud=cloud, region_name=region, **arguments)
 
 
 def _private_file(name: str, contents: str) -> str:
