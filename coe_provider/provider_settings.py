@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -142,6 +143,8 @@ def connect(cloud: str | None, region: str | None, arguments: Mapping[str, Any])
     (``arguments``) over the clouds.yaml entry ``cloud`` / ``OS_*``."""
     import openstack  # the SDK takes a second to import; only code that talks to a cloud needs it
 
+    # keystoneauth logs failed discovery as warnings; callers report the error in one line.
+    logging.getLogger("keystoneauth").addHandler(logging.NullHandler())
     return openstack.connect(cloud=cloud, region_name=region, **arguments)
 
 

@@ -1,5 +1,5 @@
-"""A small OpenStack on 127.0.0.1 for openstacksdk: Keystone v3, Octavia, Neutron, Cinder and
-Magnum (:mod:`tests.fake_magnum`).
+"""A small OpenStack on 127.0.0.1 for openstacksdk: Keystone v3, Octavia, Neutron, Cinder, Nova's
+console output and Magnum (:mod:`tests.fake_magnum`).
 
 It serves the JSON shapes of the real APIs for the calls the cleanup makes (version discovery,
 token with catalog, list/get/delete of balancers, floating IPs, ports and volumes, the volume
@@ -29,10 +29,11 @@ PASSWORD = "not-a-secret"
 """The only password Keystone accepts (any other answers 401)."""
 
 SERVICES = {"load-balancer": "lb", "network": "network", "block-storage": "volume",
-            "container-infra": "magnum"}
+            "container-infra": "magnum", "compute": "compute"}
 """Catalog service type -> path prefix on the fake."""
 
-VERSION_PATHS = {"lb": "v2.0", "network": "v2.0", "volume": f"v3/{PROJECT}", "magnum": "v1"}
+VERSION_PATHS = {"lb": "v2.0", "network": "v2.0", "volume": f"v3/{PROJECT}", "magnum": "v1",
+                 "compute": "v2.1"}
 """Versioned API root per service prefix."""
 
 CATALOG_PATHS = {"volume": f"/v3/{PROJECT}", "magnum": "/v1"}
@@ -59,6 +60,8 @@ class FakeCloud:
     """What Magnum serves."""
     uncatalogued: set[str] = field(default_factory=set)
     """Service types left out of the token's catalog."""
+    consoles: dict[str, str] = field(default_factory=dict)
+    """Server ID -> its console log (Nova's ``os-getConsoleOutput``; others answer 404)."""
 
     @property
     def changes(self) -> list[tuple[str, str]]:
@@ -145,6 +148,11 @@ class _Handler(BaseHTTPRequestHandler):
 def _versions(base: str, prefix: str, rest: str) -> dict[str, Any]:
     if prefix == "magnum":
         return v1_document(base) if rest else versions_document(base)
+    if prefix == "compute":
+        version = {"id": "v2.1", "status": "CURRENT", "version": "2.96", "min_version": "2.1",
+                   "updated": "2013-07-23T11:33:21Z",
+                   "links": [{"rel": "self", "href": f"{base}/compute/v2.1/"}]}
+        return {"version": version} if rest else {"versions": [version]}
     if prefix == "volume":
         return {"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.70",
                               "min_version": "3.0", "updated": "2023-01-01T00:00:00Z",
@@ -178,8 +186,23 @@ _COLLECTIONS = {
 }
 
 
+def _console(cloud: FakeCloud, rest: str, body: Any) -> tuple[int, Any]:
+    """Nova's console output action: the last ``length`` lines of a known server's log."""
+    match = re.match(r"^servers/([^/]+)/action$", rest)
+    request = (body or {}).get("os-getConsoleOutput")
+    if not match or request is None:
+        return 404, {"itemNotFound": {"message": f"unknown path {rest}"}}
+    if match.group(1) not in cloud.consoles:
+        return 404, {"itemNotFound": {"message": f"Instance {match.group(1)} could not be found."}}
+    lines = cloud.consoles[match.group(1)].splitlines(keepends=True)
+    length = request.get("length")
+    return 200, {"output": "".join(lines[-int(length):] if length else lines)}
+
+
 def _api(cloud: FakeCloud, prefix: str, method: str, rest: str, query: dict[str, list[str]],
          body: Any) -> tuple[int, Any]:
+    if prefix == "compute":
+        return _console(cloud, rest, body) if method == "POST" else (405, None)
     match = re.match(r"^(lbaas/loadbalancers|floatingips|ports|volumes)(/detail)?"
                      r"(?:/([^/]+))?(/action)?$", rest)
     if not match or (prefix, match.group(1)) not in _COLLECTIONS:

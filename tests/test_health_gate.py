@@ -4,6 +4,7 @@ changed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from coe_provider.errors import SpecError
 from coe_provider.health.gate import WATCHED_INPUTS, ReadinessProvider
 from coe_provider.health.outputs import target_from_detail
 from coe_provider.health.target import HealthTarget
-from coe_provider.plan.secrets import is_secret
+from coe_provider.plan.secrets import is_secret, reveal
 from coe_provider.validation import resolve_clusters
 from tests.conftest import REPO, Recorded, cluster_settings
 
@@ -71,6 +72,23 @@ def test_credentials_are_secret_and_nothing_else_is(run_root_program: Run) -> No
     plan_text = run.plan.dumps()
     assert revealed["key"] not in plan_text and revealed["cert"] not in plan_text
     assert not is_secret(gate.inputs["expectedNodes"])
+
+
+def test_the_providers_settings_reach_the_gate_as_a_secret(run_root_program: Run) -> None:
+    run = run_root_program(gated("k8s_ubuntu", K8S_LABELS, template=PUBLIC_API), {
+        "openstack:cloud": "mycloud", "openstack:region": "RegionTwo",
+        "openstack:userName": "operator", "openstack:password": "stack-password"})
+    [gate] = gates(run)
+    settings = gate.inputs["openstack"]
+    assert settings["cloud"] == "mycloud" and settings["region"] == "RegionTwo"
+    assert is_secret(settings["arguments"])
+    assert json.loads(reveal(settings["arguments"])) == {
+        "auth": {"username": "operator", "password": "stack-password"}}
+    assert "stack-password" not in run.plan.dumps()
+    # Without provider settings in the stack, the gate uses clouds.yaml / OS_* where it runs.
+    [plain] = gates(run_root_program(gated("k8s_ubuntu", K8S_LABELS, template=PUBLIC_API)))
+    assert Recorded.inputs(plain)["openstack"] == {"cloud": None, "region": None,
+                                                   "arguments": None}
 
 
 def test_bastion_route_tunnels_to_the_internal_address(run_root_program: Run) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -16,13 +17,16 @@ import pytest
 from typer.testing import CliRunner
 
 from coe_provider.cli import app
+from coe_provider.health import console as console_logs
 from coe_provider.health.check import ClusterNotReady, check, wait_until_ready
 from coe_provider.health.gate import ReadinessProvider, probe_for
 from coe_provider.health.outputs import target_from_detail
 from coe_provider.health.report import HealthStatus
 from coe_provider.health.target import HealthTarget
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
+from coe_provider.provider_settings import connection_arguments
 from tests.conftest import REPO, Recorded, cluster_settings
+from tests.fake_openstack import PASSWORD, FakeCloud, FakeOpenStack
 from tests.health_api import ApiState, serve_api
 from tests.validators import files_in
 
@@ -249,3 +253,39 @@ def test_the_gate_returns_once_late_nodes_are_ready(api: Api) -> None:
                               progress=joins_later)
     assert health.status is HealthStatus.HEALTHY
     assert seen == [HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY, HealthStatus.HEALTHY]
+
+
+@pytest.mark.parametrize("api", [answers(node("c1-master-0"), node("c1-default-worker-0"))],
+                         indirect=True)
+def test_the_gate_fails_at_once_with_the_line_a_failed_bootstrap_left_on_its_console(
+        api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The provider's create, as the engine runs it, reads the consoles through Nova with the
+    provider settings in its inputs (a fake OpenStack here, no clouds.yaml, no OS_*)."""
+    monkeypatch.setattr(console_logs, "LOOK_EVERY_SECONDS", 0.0)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for variable in [key for key in os.environ if key.startswith("OS_")]:
+        monkeypatch.delenv(variable)
+    ids = dict(zip((n["name"] for n in api.gate_props["expectedNodes"]),
+                   api.gate_props["serverIds"], strict=True))
+    cloud = FakeCloud(consoles={
+        ids["c1-default-worker-1"]: "2026-12-03T10:00:00Z coe-bootstrap[9]: ERROR: "
+                                    "/etc/kubernetes/pki/ca.crt is missing\n",
+        ids["c1-master-0"]: "2026-12-03T10:00:00Z coe-bootstrap[9]: bootstrap finished\n"})
+    with FakeOpenStack(cloud) as fake:
+        props = {**api.gate_props, "timeoutSeconds": 600, "openstack": {
+            "cloud": None, "region": "RegionOne", "arguments": json.dumps(connection_arguments({
+                "authUrl": fake.auth_url, "userName": "operator", "password": PASSWORD,
+                "tenantName": "demo", "userDomainName": "Default",
+                "projectDomainName": "Default"}))}}
+        started = time.monotonic()
+        with pytest.raises(ClusterNotReady) as raised:
+            ReadinessProvider().create(props)
+    assert time.monotonic() - started < 30
+    assert str(raised.value).splitlines()[1:] == [
+        "  c1-default-worker-1 (worker, group default-worker): bootstrap failed (console "
+        "log): ERROR: /etc/kubernetes/pki/ca.crt is missing"]
+    assert ("POST", f"/compute/v2.1/servers/{ids['c1-default-worker-1']}/action") \
+        in cloud.requests
+    # Only the node that is not ready was looked at.
+    assert not any(ids["c1-master-0"] in path for _, path in cloud.requests)

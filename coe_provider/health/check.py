@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from coe_provider.health.https import ApiClient, ApiError, ApiReader, ApiUnreachable
@@ -130,12 +130,20 @@ class ClusterNotReady(Exception):
         """The last check."""
 
 
+class BootstrapFailures(Protocol):
+    """Which of the named nodes (not ready) ended their bootstrap in failure, with its line."""
+
+    def __call__(self, names: list[str]) -> Mapping[str, str]: ...
+
+
 def wait_until_ready(target: HealthTarget, probe: Probe, timeout: float,
                      interval: float = POLL_SECONDS,
                      progress: Callable[[ClusterHealth], None] | None = None,
-                     clock: Callable[[], float] = time.monotonic) -> ClusterHealth:
+                     clock: Callable[[], float] = time.monotonic,
+                     bootstrap_failures: BootstrapFailures | None = None) -> ClusterHealth:
     """Check until the cluster is HEALTHY; raise :class:`ClusterNotReady` after ``timeout``
-    seconds with the last check."""
+    seconds with the last check, or as soon as ``bootstrap_failures`` names a node that is not
+    ready (its bootstrap has stopped: waiting longer cannot help)."""
     started = clock()
     while True:
         health = check(target, probe, timeout=min(10.0, max(timeout, 1.0)))
@@ -144,6 +152,10 @@ def wait_until_ready(target: HealthTarget, probe: Probe, timeout: float,
         if health.status is HealthStatus.HEALTHY:
             return health
         waited = clock() - started
+        if bootstrap_failures is not None:
+            failed = bootstrap_failures([node.name for node in health.not_ready])
+            if failed:
+                raise ClusterNotReady(health.with_bootstrap_failures(failed), waited)
         if waited + interval > timeout:
             raise ClusterNotReady(health, waited)
         time.sleep(interval)

@@ -20,9 +20,13 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
+from coe_provider import provider_settings
+from coe_provider.health import console as console_logs
 from coe_provider.health.check import Probe, wait_until_ready
+from coe_provider.health.console import ConsoleWatch
 from coe_provider.health.report import ClusterHealth
 from coe_provider.health.target import ExpectedNode, HealthTarget
+from coe_provider.provider_settings import decode_arguments
 
 WATCHED_INPUTS = ("cluster", "driver", "apiHost", "apiPort", "expectedNodes", "serverIds",
                   "bastionHost")
@@ -33,6 +37,9 @@ with the servers), nor the timeout."""
 PUBLIC_INPUTS = (*WATCHED_INPUTS, "timeoutSeconds")
 """Inputs repeated in the outputs (never the credentials or the SSH key), so the next diff
 can compare them."""
+
+CONSOLE_API_TIMEOUT = 20
+"""Seconds an OpenStack API call of the console look may take."""
 
 DELETE_MARGIN_SECONDS = 300
 """Slack between the gate's own timeout and the engine's custom timeout for the operation."""
@@ -53,6 +60,25 @@ def _progress(health: ClusterHealth) -> None:
           f"{len(health.declared)} declared nodes ready", file=sys.stderr, flush=True)
 
 
+def console_watch(props: dict[str, Any]) -> ConsoleWatch | None:
+    """The look at the nodes' console logs, through Nova with the provider's settings (None
+    when the servers cannot be told apart)."""
+    names = [str(node["name"]) for node in props["expectedNodes"]]
+    server_ids = [str(server) for server in props.get("serverIds") or []]
+    if len(server_ids) != len(names):
+        return None
+    settings = props.get("openstack") or {}
+
+    def connect() -> Any:
+        arguments = decode_arguments(settings.get("arguments"), "the gate's provider settings")
+        # Bounded calls: a look must never hold up the checks of the COE.
+        return provider_settings.connect(settings.get("cloud"), settings.get("region"),
+                                         {**arguments, "api_timeout": CONSOLE_API_TIMEOUT})
+
+    return ConsoleWatch(dict(zip(names, server_ids, strict=True)), connect,
+                        interval=console_logs.LOOK_EVERY_SECONDS)
+
+
 class ReadinessProvider(ResourceProvider):
     """Create and update wait for the cluster; delete has nothing to undo."""
 
@@ -60,10 +86,12 @@ class ReadinessProvider(ResourceProvider):
 
     def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
         target = HealthTarget.from_props(props)
+        watch = console_watch(props)
         # ClusterNotReady fails the operation; the engine shows its message (one line per
         # node that is not ready, no secret).
         health = wait_until_ready(target, probe_for(target.driver),
-                                  float(props["timeoutSeconds"]), progress=_progress)
+                                  float(props["timeoutSeconds"]), progress=_progress,
+                                  bootstrap_failures=watch.failures if watch else None)
         outputs = {key: props.get(key) for key in PUBLIC_INPUTS}
         outputs["report"] = health.to_json()
         return outputs
@@ -106,8 +134,10 @@ def gate_inputs(cluster: str, driver: str, api_host: pulumi.Input[str], api_port
                 server_ids: Sequence[pulumi.Input[str]],
                 bastion_host: pulumi.Input[str] | None, ssh_user: str,
                 ssh_private_key: pulumi.Input[str] | None) -> dict[str, Any]:
-    """The gate's inputs, in the shape :meth:`HealthTarget.from_props` reads; credentials and
-    the SSH key as Pulumi secrets."""
+    """The gate's inputs, in the shape :meth:`HealthTarget.from_props` reads; credentials, the
+    SSH key and the OpenStack provider's settings as Pulumi secrets. ``server_ids`` are in the
+    order of ``expected``."""
+    provider = pulumi.Config("openstack")
     return {
         "cluster": cluster,
         "driver": driver,
@@ -121,4 +151,7 @@ def gate_inputs(cluster: str, driver: str, api_host: pulumi.Input[str], api_port
         "sshPrivateKey": (pulumi.Output.secret(ssh_private_key)
                           if bastion_host is not None and ssh_private_key is not None
                           else None),
+        # For the look at console logs (:mod:`coe_provider.health.console`).
+        "openstack": {"cloud": provider.get("cloud"), "region": provider.get("region"),
+                      "arguments": provider_settings.provider_settings()},
     }

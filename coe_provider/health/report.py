@@ -3,7 +3,8 @@ cluster and per node."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -150,6 +151,17 @@ class ClusterHealth:
         if self.status is HealthStatus.UNKNOWN and self.reason:
             lines.insert(0, f"{self.cluster}: {self.reason}")
         return lines
+
+    def with_bootstrap_failures(self, failures: Mapping[str, str]) -> ClusterHealth:
+        """This check, with the named declared nodes' reasons replaced by the error line their
+        bootstrap ended with (read from their console logs), listed first."""
+        failed = [replace(node, reason=f"bootstrap failed (console log): {failures[node.name]}")
+                  for node in self.nodes if node.declared and node.name in failures]
+        others = [node for node in self.nodes
+                  if not (node.declared and node.name in failures)]
+        names = ", ".join(node.name for node in failed)
+        reason = f"bootstrap failed on {names}" + (f"; {self.reason}" if self.reason else "")
+        return replace(self, nodes=failed + others, reason=reason)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, for ``coe status --json`` and the gate's outputs."""
