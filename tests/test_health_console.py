@@ -24,6 +24,7 @@ FAILED_JOIN = "".join((
 
 
 @pytest.mark.parametrize(("console", "expected"), [
+    # cloud-init's own line after the ERROR keeps the bootstrap's reason.
     (FAILED_JOIN, "ERROR: this node is kubernetes 1.37.1 but the control plane serves 1.36"),
     ("x coe-bootstrap[7]: bootstrap FAILED (exit 1) in main, line 40: apt-get install\n",
      "bootstrap FAILED (exit 1) in main, line 40: apt-get install"),
@@ -34,6 +35,10 @@ FAILED_JOIN = "".join((
     (FAILED_JOIN + "2026-12-03T11:00:00Z coe-bootstrap[1204]: bootstrap of c1 starting\n", None),
     ("2026-12-03T10:00:00Z coe-bootstrap[5]: bootstrap of c1-master-0 finished\n", None),
     ("no bootstrap line at all\n", None),
+    # cloud-init gave up on a script that never logged (before common.sh was sourced).
+    ("2026-12-03T10:00:00Z coe-bootstrap[5]: bootstrap of c1-master-0 starting\n"
+     "[ 60.2] cloud-init[812]: ... - util.py[WARNING]: Failed to run module scripts_user\n",
+     "cloud-init: the bootstrap exited with an error before logging one"),
 ])
 def test_the_last_bootstrap_line_is_the_verdict(console: str, expected: str | None) -> None:
     assert bootstrap_failure(console) == expected

@@ -3,9 +3,10 @@ fails within minutes with the node's own error line instead of waiting out its t
 
 Every bootstrap logs through ``coe_log`` (``coe-bootstrap[PID]: ...``) to the serial console,
 which Nova keeps as the server's console log, and ends a failed run with ``ERROR: ...``
-(``coe_die``) or ``bootstrap FAILED ...`` (the error trap). A bootstrap that stopped that way
-does not start again by itself, so its last such line is a verdict. A later bootstrap line (a
-re-run by hand) takes it back.
+(``coe_die``) or ``bootstrap FAILED ...`` (the error trap); cloud-init then says it failed to
+run the script. A bootstrap that stopped that way does not start again by itself, so its last
+such line is a verdict. A later bootstrap line (a re-run by hand) takes it back. The swarm VM
+test reads real consoles with the same function.
 
 The console is asked through the Nova API with the OpenStack provider's settings. Clouds that
 do not serve console logs, or credentials that cannot be used from here, only turn the look
@@ -23,8 +24,12 @@ from typing import Any
 BOOTSTRAP_LINE = re.compile(r"coe-bootstrap\[\d+\]: (?P<message>.*?)\s*$")
 """A line the bootstrap logged, wherever the console puts it (after a timestamp or a prefix)."""
 
-FAILURE = re.compile(r"^(ERROR: |bootstrap FAILED )")
-"""The two ways a bootstrap ends in failure (``coe_die`` and the error trap)."""
+FAILURE = re.compile(r"^(ERROR: |bootstrap FAILED |cloud-init: )")
+"""The ways a bootstrap ends in failure: ``coe_die``, the error trap, and cloud-init giving
+up on the script that runs it."""
+
+CLOUD_INIT_GAVE_UP = re.compile(r"Failed to run module scripts.user")
+"""cloud-init's line when the bootstrap it runs (runcmd) exited non-zero."""
 
 CONSOLE_LINES = 200
 """Lines read from the end of a console log."""
@@ -44,6 +49,9 @@ def bootstrap_failure(console: str) -> str | None:
         match = BOOTSTRAP_LINE.search(line)
         if match:
             last = match.group("message")
+        elif CLOUD_INIT_GAVE_UP.search(line) and not (last and FAILURE.match(last)):
+            # The script failed before it could say why (or cloud-init could not start it).
+            last = "cloud-init: the bootstrap exited with an error before logging one"
     return last if last is not None and FAILURE.match(last) else None
 
 

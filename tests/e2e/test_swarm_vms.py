@@ -47,6 +47,7 @@ import dill
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 
+from coe_provider.health.console import bootstrap_failure
 from coe_provider.plan.graph import PlanResource, delete_order
 from tests.e2e.remote import Connection, run
 from tests.e2e.swarm_plan import (
@@ -86,10 +87,6 @@ RECOVERY_TIMEOUT = 900.0
 PRUNE_TIMEOUT = 300.0
 """Seconds for the managers' coe-swarm-prune to remove entries left by timed-out joins
 (every 30 s, once 120 s old)."""
-
-BOOTSTRAP_FAILED = re.compile(
-    r"coe-bootstrap\[\d+\]: (?:ERROR: |bootstrap FAILED)|Failed to run module scripts.user")
-"""Console lines that show a bootstrap gave up."""
 
 PRUNE_STARTED = "removing swarm entries left by unfinished joins (coe-swarm-prune.timer)"
 """What a manager's bootstrap logs once its first coe-swarm-prune run has passed."""
@@ -288,7 +285,8 @@ def failed_bootstrap(vms: list[RunningVm]) -> str | None:
     """The console tail of the first VM whose bootstrap gave up, if any."""
     for vm in vms:
         log = vm.console_log()
-        if BOOTSTRAP_FAILED.search(log):
+        # The readiness gate's own reading of a console (it reads Nova's copy of the same).
+        if bootstrap_failure(log) is not None:
             return f"{vm.name}:\n" + "\n".join(log.splitlines()[-40:])
         if not vm.running() and vm.boots == 1 and vm.process.returncode not in (0, -9, -15):
             return f"{vm.name}: qemu exited {vm.process.returncode}"
