@@ -550,9 +550,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         ]
         return groups
 
-    def node_list(self) -> list[dict[str, str]]:
-        """Every declared node (name, role, group): what the COE should list as members."""
-        return [node.to_dict() for node in self.expected_nodes]
+    def node_list(self) -> list[dict[str, Any]]:
+        """Every declared node (name, role, group): what the COE should list as members; with
+        its server's ID (``coe status --consoles`` reads that server's console log)."""
+        return [{**node.to_dict(), "serverId": server.id}
+                for node, server in zip(self.expected_nodes, self._servers, strict=True)]
 
     def summary(self) -> pulumi.Output[dict[str, Any]]:
         """One line of Magnum's List call."""

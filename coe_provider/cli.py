@@ -515,13 +515,23 @@ def status(
     cluster: Annotated[str | None, typer.Option(help="Check only this cluster.")] = None,
     timeout: Annotated[float, typer.Option(
         help="Seconds for connecting and for each answer.", min=1)] = 10.0,
+    consoles: Annotated[bool, typer.Option(
+        "--consoles", help="For nodes that are not ready, read their console logs through "
+                           "Nova (clouds.yaml / OS_*) and show the line a failed bootstrap "
+                           "ended with.")] = False,
 ) -> None:
     """Each cluster's health as its COE reports it (Magnum's health_status): HEALTHY,
     UNHEALTHY or UNKNOWN, and per node ready or not and why. Exit 0 healthy, 5 unhealthy,
     6 unreachable (the worst cluster decides)."""
-    from coe_provider.health.outputs import OutputsError, targets_from_outputs
+    from coe_provider import provider_settings
+    from coe_provider.health.outputs import (
+        CLUSTER_PREFIX,
+        OutputsError,
+        server_ids_from_detail,
+        targets_from_outputs,
+    )
     from coe_provider.health.status import as_json as status_json
-    from coe_provider.health.status import check_all, exit_code, render
+    from coe_provider.health.status import check_all, exit_code, render, with_console_verdicts
 
     document = read_outputs(outputs)
     try:
@@ -529,6 +539,11 @@ def status(
     except OutputsError as exc:
         fail(EXIT_FAILED, f"error: {exc}")
     results = check_all(targets, timeout)
+    if consoles:
+        servers = {target.cluster: server_ids_from_detail(
+            document[f"{CLUSTER_PREFIX}{target.cluster}"]) for target in targets}
+        results = with_console_verdicts(results, servers, lambda: provider_settings.connect(
+            None, None, {"api_timeout": timeout}))
     if as_json:
         sys.stdout.write(status_json(results))
     else:

@@ -289,3 +289,31 @@ def test_the_gate_fails_at_once_with_the_line_a_failed_bootstrap_left_on_its_con
         in cloud.requests
     # Only the node that is not ready was looked at.
     assert not any(ids["c1-master-0"] in path for _, path in cloud.requests)
+
+
+@pytest.mark.parametrize("api", [answers(node("c1-master-0"), node("c1-default-worker-0"))],
+                         indirect=True)
+def test_status_with_consoles_shows_the_line_a_failed_bootstrap_ended_with(
+        api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``coe status --consoles`` reads the consoles of the nodes that are not ready with the
+    person's own credentials (OS_* here), by the server IDs the outputs carry."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    server_ids = {n["name"]: n["serverId"] for n in api.detail["nodes"]}
+    assert len(server_ids) == 3 and all(server_ids.values())
+    cloud = FakeCloud(consoles={server_ids["c1-default-worker-1"]: (
+        "2026-12-03T10:00:00Z coe-bootstrap[9]: bootstrap FAILED (exit 100) in install_kubernetes,"
+        " line 85: apt-get install kubelet=1.36.4-*\n")})
+    with FakeOpenStack(cloud) as fake:
+        for key, value in fake.environment().items():
+            monkeypatch.setenv(key, value)
+        code, plain = api.status(tmp_path)
+        code_with, shown = api.status(tmp_path, "--consoles")
+    assert code == code_with == 5
+    assert "bootstrap failed" not in plain and "never joined" in plain
+    assert "bootstrap failed on c1-default-worker-1" in shown
+    assert ("bootstrap failed (console log): bootstrap FAILED (exit 100) in "
+            "install_kubernetes, line 85") in shown
+    # Only the node that is not ready was looked at.
+    assert [path for _, path in cloud.requests] == [
+        f"/compute/v2.1/servers/{server_ids['c1-default-worker-1']}/action"]

@@ -61,9 +61,12 @@ class ConsoleWatch:
 
     def __init__(self, servers: Mapping[str, str], connect: Callable[[], Any],
                  interval: float = LOOK_EVERY_SECONDS, per_look: int = NODES_PER_LOOK,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 speaker: str = "coe readiness gate") -> None:
         self.servers = dict(servers)
         """Node name -> server ID."""
+        self.speaker = speaker
+        """Who says so when the consoles cannot be read."""
         self._connect = connect
         self._interval = interval
         self._per_look = per_look
@@ -116,5 +119,4 @@ class ConsoleWatch:
     def _disable(self, why: str) -> None:
         self.disabled_because = why
         # The dynamic provider host owns stdout (the engine reads its port there): use stderr.
-        print(f"coe readiness gate: console logs not read ({why}); waiting without them",
-              file=sys.stderr, flush=True)
+        print(f"{self.speaker}: console logs not read ({why})", file=sys.stderr, flush=True)

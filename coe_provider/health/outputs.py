@@ -68,6 +68,13 @@ def target_from_detail(name: str, detail: Mapping[str, Any]) -> HealthTarget:
         tunnel=tunnel)
 
 
+def server_ids_from_detail(detail: Mapping[str, Any]) -> dict[str, str]:
+    """Node name -> server ID, from a ``cluster:<name>`` output (empty for outputs of an
+    older coe-provider, which did not export them)."""
+    return {str(node["name"]): str(node["serverId"]) for node in detail.get("nodes") or []
+            if isinstance(node, Mapping) and node.get("serverId")}
+
+
 def targets_from_outputs(outputs: Mapping[str, Any],
                          only: str | None = None) -> list[HealthTarget]:
     """Every cluster of the stack (or the one named ``only``)."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from coe_provider.health.check import check
+from coe_provider.health.console import ConsoleWatch
 from coe_provider.health.gate import probe_for
 from coe_provider.health.report import EXIT_CODES, ClusterHealth, HealthStatus
 from coe_provider.health.target import HealthTarget
@@ -21,6 +24,22 @@ SEVERITY = (HealthStatus.HEALTHY, HealthStatus.UNHEALTHY, HealthStatus.UNKNOWN)
 def check_all(targets: Sequence[HealthTarget], timeout: float) -> list[ClusterHealth]:
     """One check per cluster, with the driver's own probe."""
     return [check(target, probe_for(target.driver), timeout) for target in targets]
+
+
+def with_console_verdicts(results: Sequence[ClusterHealth],
+                          servers: Mapping[str, Mapping[str, str]],
+                          connect: Callable[[], Any]) -> list[ClusterHealth]:
+    """The results, with the error line of each node that is not ready and whose bootstrap
+    failed, read from its console log (``servers``: cluster -> node name -> server ID)."""
+    connection = functools.cache(connect)  # one connection for every cluster
+    verdicts = []
+    for result in results:
+        nodes = servers.get(result.cluster) or {}
+        watch = ConsoleWatch(nodes, connection, interval=0.0, per_look=max(len(nodes), 1),
+                             speaker="coe status")
+        failed = watch.failures([node.name for node in result.not_ready])
+        verdicts.append(result.with_bootstrap_failures(failed) if failed else result)
+    return verdicts
 
 
 def overall(results: Sequence[ClusterHealth]) -> HealthStatus:
