@@ -17,8 +17,6 @@ import os
 from typing import Any
 
 import pulumi
-from openstack import exceptions as openstack_exceptions
-from openstack.config import loader
 
 
 def cloud_name() -> str | None:
@@ -32,6 +30,10 @@ def _load_cloud() -> tuple[dict[str, Any], str | None]:
     name = cloud_name()
     if not name:
         return {}, None
+    # openstacksdk takes a quarter of a second to import: only a named cloud needs it.
+    from openstack import exceptions as openstack_exceptions
+    from openstack.config import loader
+
     try:
         region = loader.OpenStackConfig().get_one(cloud=name, validate=False)
     except openstack_exceptions.ConfigException as error:
