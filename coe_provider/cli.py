@@ -615,12 +615,9 @@ def cleanup(
     from coe_provider.cleanup.executor import CleanupError
     from coe_provider.cleanup.operator import cleanup_from_outputs
 
+    document = read_outputs(outputs)
     try:
-        text = sys.stdin.read() if outputs == "-" else Path(outputs).read_text()
-    except OSError as exc:
-        fail(EXIT_FAILED, f"error: cannot read {outputs}: {exc.strerror}")
-    try:
-        reports = cleanup_from_outputs(text, "stdin" if outputs == "-" else outputs, cluster,
+        reports = cleanup_from_outputs(document, "stdin" if outputs == "-" else outputs, cluster,
                                        dry_run, timeout)
     except (ValueError, CleanupError) as error:
         fail(EXIT_FAILED, f"error: {error}")

@@ -339,6 +339,19 @@ def test_coe_cleanup_dry_run_lists_and_changes_nothing(cloud_env: FakeOpenStack,
     assert cloud_env.cloud.changes == []
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{", "error: standard input: not JSON ("),
+    ("[1, 2]", "error: standard input: not a JSON object"),
+])
+def test_coe_cleanup_refuses_what_is_not_stack_outputs_in_one_line(
+        cloud_env: FakeOpenStack, text: str, expected: str) -> None:
+    result = CliRunner().invoke(app, ["cleanup", "-"], input=text)
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(expected)
+    assert cloud_env.cloud.requests == []
+
+
 def test_coe_cleanup_from_stdin_deletes_and_names_unknown_clusters(
         cloud_env: FakeOpenStack, tmp_path: Path) -> None:
     text = _stack_outputs(tmp_path, retain=True).read_text()

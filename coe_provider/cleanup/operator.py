@@ -1,28 +1,17 @@
 """``coe cleanup``: the delete step by hand, for the clusters of a stack's outputs.
 
-It reads what ``pulumi stack output --json --show-secrets`` prints, picks the clusters with a
-``cloudCleanup`` output, and lists (``--dry-run``) or deletes their cloud objects exactly as the
-delete step does, for example after servers were deleted outside a ``pulumi destroy``.
+It takes what ``pulumi stack output --json --show-secrets`` prints (the command reads it as
+``coe status`` does), picks the clusters with a ``cloudCleanup`` output, and lists
+(``--dry-run``) or deletes their cloud objects exactly as the delete step does, for example
+after servers were deleted outside a ``pulumi destroy``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from coe_provider.cleanup.executor import CleanupReport, run_cleanup
 from coe_provider.cleanup.target import OUTPUT_KEY, CleanupTarget, targets_from_stack_outputs
-
-
-def parse_stack_outputs(text: str, source: str) -> dict[str, Any]:
-    """The outputs JSON object; ValueError names ``source`` and what is wrong."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{source}: not JSON ({error})") from None
-    if not isinstance(document, dict):
-        raise ValueError(f"{source}: expected the JSON object of `pulumi stack output --json`")
-    return document
 
 
 def choose_targets(outputs: dict[str, Any], cluster: str | None,
@@ -41,8 +30,8 @@ def choose_targets(outputs: dict[str, Any], cluster: str | None,
     return [targets[name] for name in sorted(targets)]
 
 
-def cleanup_from_outputs(text: str, source: str, cluster: str | None, dry_run: bool,
-                         timeout: float) -> list[CleanupReport]:
+def cleanup_from_outputs(outputs: dict[str, Any], source: str, cluster: str | None,
+                         dry_run: bool, timeout: float) -> list[CleanupReport]:
     """List or run the cleanup of the chosen clusters, in name order."""
-    targets = choose_targets(parse_stack_outputs(text, source), cluster, source)
+    targets = choose_targets(outputs, cluster, source)
     return [run_cleanup(target, dry_run=dry_run, timeout=timeout) for target in targets]
