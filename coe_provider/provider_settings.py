@@ -17,9 +17,11 @@ out still come from ``clouds.yaml`` / ``OS_*`` where the engine runs.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import os
+import signal
 import tempfile
 from collections.abc import Mapping
 from typing import Any
@@ -27,7 +29,8 @@ from typing import Any
 import pulumi
 
 ENV_PROVIDER = "COE_CLEANUP_PROVIDER_SETTINGS"
-"""Environment variable: the provider's settings as openstacksdk arguments (JSON)."""
+"""Environment variable: the provider's settings as openstacksdk arguments (JSON). Read by the
+cleanup command of stacks made by 0.1.0 (:mod:`coe_provider.cleanup.__main__`)."""
 
 AUTH_SETTINGS: Mapping[str, str] = {
     "authUrl": "auth_url",
@@ -42,13 +45,17 @@ AUTH_SETTINGS: Mapping[str, str] = {
     "projectDomainId": "project_domain_id",
     "domainName": "domain_name",
     "domainId": "domain_id",
-    "defaultDomain": "default_domain",
+    "defaultDomain": "default_domain_id",
+    "systemScope": "system_scope",
     "applicationCredentialId": "application_credential_id",
     "applicationCredentialName": "application_credential_name",
     "applicationCredentialSecret": "application_credential_secret",
     "token": "token",
 }
-"""``openstack:<key>`` -> the keystoneauth argument it sets."""
+"""``openstack:<key>`` -> the keystoneauth option it sets before :func:`plugin_arguments` fits
+the set to the plugin. ``defaultDomain`` is a domain *ID* (pulumi-openstack: "The name of the
+Domain ID to scope to if no other domain is specified. Defaults to `default`"), and keystoneauth's
+generic plugins take it as ``default_domain_id`` (``default_domain`` is no option of theirs)."""
 
 CONNECTION_SETTINGS: Mapping[str, str] = {
     "endpointType": "interface",
@@ -56,15 +63,38 @@ CONNECTION_SETTINGS: Mapping[str, str] = {
     "cert": "cert",
     "key": "key",
     "insecure": "insecure",
+    "endpointOverrides": "endpoint_overrides",
 }
 """``openstack:<key>`` -> the openstacksdk connection argument it sets (region and cloud
-travel as ``OS_REGION_NAME`` / ``OS_CLOUD``, readable in the ``cloudCleanup`` output)."""
+travel apart: they are not secret, and the ``cloudCleanup`` output names them)."""
+
+IGNORED_SETTINGS: Mapping[str, str] = {
+    "cloud": "travels apart (not secret)",
+    "region": "travels apart (not secret)",
+    "allowReauth": "keystoneauth re-authenticates by default; the cleanup's session is short",
+    "delayedAuth": "openstacksdk authenticates at the first request anyway",
+    "maxRetries": "the cleanup polls with its own bounded waits",
+    "swauth": "Swift's own auth: the cleanup and the gate talk to no object store",
+    "disableNoCacheHeader": "a header the Go client sends; keystoneauth sends none",
+    "enableLogging": "the Go client's debug log; the cleanup prints what it did",
+}
+"""Settings pulumi-openstack accepts that do not change how this package connects, and why."""
 
 SECRET_SETTINGS = frozenset({"password", "applicationCredentialSecret", "token", "key"})
 """Settings read as secrets whether or not the stack file marks them ``secure``."""
 
 PEM_FILE_SETTINGS = ("cacert", "cert", "key")
 """Arguments the provider accepts as a path or as PEM contents; openstacksdk needs a path."""
+
+SCOPE_OPTIONS = ("project_name", "project_id", "project_domain_name", "project_domain_id",
+                 "domain_name", "domain_id", "default_domain_id", "system_scope")
+"""Scope options: an application credential is bound to its project and takes none."""
+
+SERVICE_ALIASES: Mapping[str, str] = {
+    "volumev3": "block-storage", "volumev2": "block-storage", "volume": "block-storage",
+    "octavia": "load-balancer", "loadbalancer": "load-balancer",
+}
+"""``endpointOverrides`` keys of pulumi-openstack that name a service type otherwise."""
 
 
 def provider_settings() -> pulumi.Output[str] | None:
@@ -91,21 +121,81 @@ def provider_settings_environment() -> dict[str, pulumi.Input[str]]:
 
 
 def connection_arguments(settings: Mapping[str, str]) -> dict[str, Any]:
-    """openstacksdk ``connect`` arguments from ``openstack:*`` settings (keys as in config).
-
-    Application credentials and tokens need their keystoneauth plugin named, which the
-    provider chooses by itself.
-    """
+    """openstacksdk ``connect`` arguments from ``openstack:*`` settings (keys as in config):
+    the keystoneauth plugin the provider would use and only the options that plugin takes."""
     auth = {AUTH_SETTINGS[key]: value for key, value in settings.items() if key in AUTH_SETTINGS}
     arguments: dict[str, Any] = {CONNECTION_SETTINGS[key]: value
                                  for key, value in settings.items() if key in CONNECTION_SETTINGS}
+    overrides = arguments.pop("endpoint_overrides", None)
+    if overrides:
+        arguments.update(endpoint_override_arguments(overrides))
+    auth_type, auth = plugin_arguments(auth)
     if auth:
         arguments["auth"] = auth
-    if "application_credential_id" in auth or "application_credential_name" in auth:
-        arguments["auth_type"] = "v3applicationcredential"
-    elif "token" in auth and "password" not in auth:
-        arguments["auth_type"] = "token"
+    if auth_type != "password":
+        arguments["auth_type"] = auth_type
     return arguments
+
+
+def plugin_arguments(auth: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The keystoneauth plugin name and its options, from the mapped settings.
+
+    * Application credentials (``v3applicationcredential``): bound to their project, so the
+      project and domain scope is dropped (Keystone refuses a scoped application credential
+      token); a credential named by name needs its user, whose domain ``defaultDomain`` gives.
+    * A token alone: the generic ``token`` plugin.
+    * Otherwise the generic ``password`` plugin (openstacksdk's default).
+
+    ``domainId`` / ``domainName`` with a project are the default of the user's and the
+    project's domain (openstacksdk's reading too); without a project they are the scope.
+    ``systemScope: true`` is keystoneauth's ``system_scope: all``.
+    """
+    options = dict(auth)
+    if str(options.get("system_scope", "")).strip().lower() in ("true", "1"):
+        options["system_scope"] = "all"
+    else:
+        options.pop("system_scope", None)
+    if "application_credential_id" in options or "application_credential_name" in options:
+        default_domain = options.get("default_domain_id")
+        for option in SCOPE_OPTIONS:
+            options.pop(option, None)
+        options.pop("password", None)
+        options.pop("token", None)
+        named_user = "username" in options and "user_domain_id" not in options
+        if named_user and "user_domain_name" not in options and default_domain:
+            options["user_domain_id"] = default_domain
+        return "v3applicationcredential", options
+    project_scoped = "project_name" in options or "project_id" in options
+    if project_scoped:
+        for general, specific in (("domain_id", ("user_domain_id", "project_domain_id")),
+                                  ("domain_name", ("user_domain_name", "project_domain_name"))):
+            value = options.pop(general, None)
+            for key in specific if value else ():
+                options.setdefault(key, value)
+    if "token" in options and "password" not in options:
+        for option in ("username", "user_id", "user_domain_name", "user_domain_id"):
+            options.pop(option, None)
+        return "token", options
+    options.pop("token", None)
+    return "password", options
+
+
+def endpoint_override_arguments(overrides: Any) -> dict[str, str]:
+    """``<service>_endpoint_override`` arguments from pulumi-openstack's ``endpointOverrides``
+    (a map of service type -> URL, given in the stack file as a map or as its JSON)."""
+    if isinstance(overrides, str):
+        try:
+            overrides = json.loads(overrides)
+        except json.JSONDecodeError:
+            raise ValueError("openstack:endpointOverrides must be a map of service to URL") \
+                from None
+    if not isinstance(overrides, Mapping):
+        raise ValueError("openstack:endpointOverrides must be a map of service to URL")
+    found = {}
+    for service, url in overrides.items():
+        kind = SERVICE_ALIASES.get(str(service), str(service))
+        found[f"{kind.replace('-', '_')}_endpoint_override"] = str(url)
+    return found
 
 
 def arguments_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -128,6 +218,15 @@ def decode_arguments(text: str | None, source: str) -> dict[str, Any]:
         raise ValueError(f"{source} is not JSON ({error.msg})") from None
     if not isinstance(arguments, dict):
         raise ValueError(f"{source} must hold a JSON object")
+    auth = arguments.get("auth")
+    if isinstance(auth, dict):
+        # Stacks made by 0.1.0 stored ``default_domain`` and scoped application credentials.
+        if "default_domain" in auth:
+            auth.setdefault("default_domain_id", auth.pop("default_domain"))
+        auth_type, arguments["auth"] = plugin_arguments(auth)
+        arguments.pop("auth_type", None)
+        if auth_type != "password":
+            arguments["auth_type"] = auth_type
     insecure = arguments.pop("insecure", None)
     if insecure is not None:
         arguments["verify"] = str(insecure).strip().lower() not in ("true", "1", "yes")
@@ -149,9 +248,46 @@ def connect(cloud: str | None, region: str | None, arguments: Mapping[str, Any])
 
 
 def _private_file(name: str, contents: str) -> str:
-    """Write ``contents`` to a file only this user can read, removed when the process exits."""
-    handle, path = tempfile.mkstemp(prefix=f"coe-cleanup-{name}-", suffix=".pem")
+    """A path to ``contents`` that only this process reads.
+
+    On Linux the contents stay off disk: an anonymous in-memory file (``memfd_create``), read
+    through ``/proc/self/fd``, which vanishes with the process however it ends. Elsewhere a
+    file only this user can read, removed at exit and on SIGTERM / SIGINT / SIGHUP (a SIGKILL
+    leaves it in the temporary directory).
+    """
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        handle = os.memfd_create(f"coe-{name}", 0)  # kept open: the path lives as long as it
+        os.write(handle, contents.encode())
+        _MEMORY_FILES.append(handle)
+        return f"/proc/self/fd/{handle}"
+    handle, path = tempfile.mkstemp(prefix=f"coe-{name}-", suffix=".pem")
     with os.fdopen(handle, "w") as file:
         file.write(contents)
-    atexit.register(os.unlink, path)
+    _remove_on_exit(path)
     return path
+
+
+_MEMORY_FILES: list[int] = []
+"""Descriptors of the in-memory PEM files (open for the life of the process)."""
+
+
+def _remove_on_exit(path: str) -> None:
+    """Remove ``path`` at exit and when a terminating signal arrives."""
+    def remove() -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    atexit.register(remove)
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        previous = signal.getsignal(number)
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            remove()
+            if callable(previous):
+                previous(signum, frame)
+            else:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+        with contextlib.suppress(ValueError):  # not the main thread: atexit still removes it
+            signal.signal(number, handler)
