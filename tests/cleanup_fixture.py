@@ -63,6 +63,9 @@ def two_clusters() -> FakeCloud:
                   f"{svc} default/old from cluster {PROD_TAG}"),
         _balancer("lb-q1", f"kube_service_{PROD2_TAG}_default_web", "port-vip-q1", PROD2_NET,
                   f"{svc} default/web from cluster {PROD2_TAG}"),
+        # prod's Service default/shop moved to prod-2 with its address (loadBalancerIP).
+        _balancer("lb-q2", f"kube_service_{PROD2_TAG}_default_shop", "port-vip-q2", PROD2_NET,
+                  f"{svc} default/shop from cluster {PROD2_TAG}"),
         _balancer("lb-api", "prod-api", "port-api", PROD_NET, "coe: Kubernetes API"),
         _balancer("lb-kube", "kube_service_kubernetes_default_web", "port-vip-k", "net-x",
                   f"{svc} default/web from cluster kubernetes"),
@@ -74,6 +77,10 @@ def two_clusters() -> FakeCloud:
         _port("port-vip-p1", "octavia-lb-lb-p1", PROD_NET, "lb-lb-p1", "Octavia"),
         _port("port-vip-p2", "octavia-lb-lb-p2", PROD_NET, "lb-lb-p2", "Octavia"),
         _port("port-vip-q1", "octavia-lb-lb-q1", PROD2_NET, "lb-lb-q1", "Octavia"),
+        _port("port-vip-q2", "octavia-lb-lb-q2", PROD2_NET, "lb-lb-q2", "Octavia"),
+        # prod's bastion: still running when the cleanup runs (nothing orders the two).
+        _port("port-prod-bastion", "prod-bastion", PROD_NET, "server-bastion", "compute:nova",
+              ["coe-cluster=prod"]),
         _port("port-api", "prod-api-vip", PROD_NET, "lb-lb-api", "Octavia"),
         # prod's node port, its server already deleted; prod-2's node, alive.
         _port("port-prod-m0", "prod-master-0", PROD_NET, tags=["coe-cluster=prod"]),
@@ -90,6 +97,13 @@ def two_clusters() -> FakeCloud:
         # A user's own address handed to a Service (loadBalancerIP): not the provider's.
         _fip("fip-user", "203.0.113.12", "reserved by the web team", "port-vip-p2"),
         _fip("fip-node", "203.0.113.13", "coe node prod-master-0", "port-prod-m0"),
+        # Allocated by prod for default/shop, now serving prod-2's balancer: prod-2's address.
+        _fip("fip-moved", "203.0.113.14",
+             f"Floating IP for {svc} default/shop from cluster {PROD_TAG}", "port-vip-q2"),
+        # Allocated by prod for a Service deleted with keep-floatingip: unattached, prod's.
+        _fip("fip-p-free", "203.0.113.15",
+             f"Floating IP for {svc} default/gone from cluster {PROD_TAG}", None),
+        _fip("fip-bastion", "203.0.113.16", "coe node prod-bastion", "port-prod-bastion"),
     ):
         cloud.floating_ips[fip["id"]] = fip
     for volume in (
@@ -97,8 +111,13 @@ def two_clusters() -> FakeCloud:
         _volume("vol-p2", "pvc-2222", {csi: PROD_TAG},
                 [{"attachment_id": "att-p2", "server_id": "gone", "volume_id": "vol-p2"}]),
         _volume("vol-q1", "pvc-3333", {csi: PROD2_TAG}),
+        # prod's volume, now a static PersistentVolume of prod-2: attached to prod-2's node.
+        _volume("vol-moved", "pvc-5555", {csi: PROD_TAG},
+                [{"attachment_id": "att-m", "server_id": "server-q", "volume_id": "vol-moved"}]),
         _volume("vol-kube", "pvc-4444", {csi: "kubernetes"}),
         _volume("vol-etcd", "prod-master-0-etcd", {}),
     ):
         cloud.volumes[volume["id"]] = volume
+    for server in ("server-q", "server-bastion"):
+        cloud.servers[server] = {"id": server, "name": server, "status": "ACTIVE"}
     return cloud

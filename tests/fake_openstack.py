@@ -1,5 +1,5 @@
 """A small OpenStack on 127.0.0.1 for openstacksdk: Keystone v3, Octavia, Neutron, Cinder, Nova's
-console output and Magnum (:mod:`tests.fake_magnum`).
+console output and servers, and Magnum (:mod:`tests.fake_magnum`).
 
 It serves the JSON shapes of the real APIs for the calls the cleanup makes (version discovery,
 token with catalog, list/get/delete of balancers, floating IPs, ports and volumes, the volume
@@ -62,6 +62,8 @@ class FakeCloud:
     """Service types left out of the token's catalog."""
     consoles: dict[str, str] = field(default_factory=dict)
     """Server ID -> its console log (Nova's ``os-getConsoleOutput``; others answer 404)."""
+    servers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Servers Nova knows (``GET /servers/<id>``; others answer 404)."""
 
     @property
     def changes(self) -> list[tuple[str, str]]:
@@ -202,7 +204,14 @@ def _console(cloud: FakeCloud, rest: str, body: Any) -> tuple[int, Any]:
 def _api(cloud: FakeCloud, prefix: str, method: str, rest: str, query: dict[str, list[str]],
          body: Any) -> tuple[int, Any]:
     if prefix == "compute":
-        return _console(cloud, rest, body) if method == "POST" else (405, None)
+        if method == "POST":
+            return _console(cloud, rest, body)
+        server = re.match(r"^servers/([^/]+)$", rest)
+        if method == "GET" and server:
+            found = cloud.servers.get(server.group(1))
+            return (200, {"server": found}) if found else (
+                404, {"itemNotFound": {"message": f"Instance {server.group(1)} not found."}})
+        return 405, None
     match = re.match(r"^(lbaas/loadbalancers|floatingips|ports|volumes)(/detail)?"
                      r"(?:/([^/]+))?(/action)?$", rest)
     if not match or (prefix, match.group(1)) not in _COLLECTIONS:

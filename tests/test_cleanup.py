@@ -172,7 +172,7 @@ def test_stored_arguments_turn_insecure_and_pem_contents_into_what_openstacksdk_
         {"insecure": "true", "cacert": pem, "cert": "/etc/client.pem"})})
     assert arguments["verify"] is False and "insecure" not in arguments
     assert Path(arguments["cacert"]).read_text() == pem
-    assert Path(arguments["cacert"]).stat().st_mode & 0o077 == 0
+    assert arguments["cacert"].startswith("/proc/self/fd/")  # in memory, this process's only
     assert arguments["cert"] == "/etc/client.pem"
     assert arguments_from_environment({}) == {}
     with pytest.raises(ValueError, match=f"{ENV_PROVIDER} is not JSON"):
@@ -247,11 +247,18 @@ def cloud_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeO
         yield fake
 
 
+KEPT_ELSEWHERE = ("port-prod-bastion", "server-bastion", "fip-moved", "fip-bastion",
+                 "vol-moved", "att-m")
+"""IDs of objects in use elsewhere: the bastion, prod's address serving prod-2, prod's volume
+attached to prod-2's node. The cleanup sends no request that names one of them."""
+
+
 def test_deletes_exactly_this_clusters_objects(cloud_env: FakeOpenStack) -> None:
     cloud = cloud_env.cloud
     report = run_cleanup(prod_target(), timeout=5, interval=0.01)
     assert cloud.changes == [
         ("DELETE", f"{NET}/floatingips/fip-p1"),
+        ("DELETE", f"{NET}/floatingips/fip-p-free"),
         ("DELETE", f"{LB}/lb-p3?cascade=True"),
         ("DELETE", f"{LB}/lb-p2?cascade=True"),
         ("DELETE", f"{LB}/lb-p1?cascade=True"),
@@ -265,14 +272,51 @@ def test_deletes_exactly_this_clusters_objects(cloud_env: FakeOpenStack) -> None
     requests = cloud.requests
     detach = requests.index(("POST", f"{VOL}/vol-p2/action"))
     assert requests[detach + 1] == ("GET", f"{VOL}/vol-p2")
+    # The stale attachment's server is looked up (gone), the foreign one too (alive).
+    assert ("GET", "/compute/v2.1/servers/gone") in requests
+    assert not [r for r in requests if any(i in r[1] for i in KEPT_ELSEWHERE)]
     # prod-2's, the stack's own API balancer, other clusters' and untagged objects remain.
-    assert sorted(cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1"]
-    assert sorted(cloud.floating_ips) == ["fip-node", "fip-q1", "fip-user"]
-    assert sorted(cloud.volumes) == ["vol-etcd", "vol-kube", "vol-q1"]
-    assert sorted(cloud.ports) == ["port-api", "port-prod-m0", "port-prod2-m0", "port-vip-q1"]
+    assert sorted(cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1", "lb-q2"]
+    assert sorted(cloud.floating_ips) == [
+        "fip-bastion", "fip-moved", "fip-node", "fip-q1", "fip-user"]
+    assert cloud.floating_ips["fip-moved"]["port_id"] == "port-vip-q2"
+    assert sorted(cloud.volumes) == ["vol-etcd", "vol-kube", "vol-moved", "vol-q1"]
+    assert cloud.volumes["vol-moved"]["attachments"] == [
+        {"attachment_id": "att-m", "server_id": "server-q", "volume_id": "vol-moved"}]
+    assert sorted(cloud.ports) == ["port-api", "port-prod-bastion", "port-prod-m0",
+                                   "port-prod2-m0", "port-vip-q1", "port-vip-q2"]
     assert [o.id for o in report.deleted] == [
-        "fip-p1", "lb-p3", "lb-p2", "lb-p1", "port-vip-p2", "vol-p1", "vol-p2"]
-    assert report.kept == []
+        "fip-p1", "fip-p-free", "lb-p3", "lb-p2", "lb-p1", "port-vip-p2", "vol-p1", "vol-p2"]
+    assert [(o.id, o.reason) for o in report.kept] == [
+        ("fip-user", "not allocated by this cluster's cloud provider; Neutron releases it "
+                     f"from load balancer kube_ingress_{PROD_TAG}_shop_front when that goes"),
+        ("fip-moved", "attached to port port-vip-q2, which is no load balancer this cleanup "
+                      "deletes (another cluster's Service may have taken it over)"),
+        ("vol-moved", "attached to server server-q, which is not a node of cluster prod"),
+    ]
+
+
+def test_an_address_on_its_own_balancer_but_made_for_another_service_is_kept(
+        cloud_env: FakeOpenStack) -> None:
+    cloud = cloud_env.cloud
+    # prod's address of default/gone taken over by prod's own default/web (keep-floatingip).
+    cloud.floating_ips["fip-p-free"]["port_id"] = "port-vip-p3"
+    report = run_cleanup(prod_target(), timeout=5, interval=0.01, dry_run=True)
+    assert "fip-p-free" not in [o.id for o in report.deleted]
+    assert ("  would keep: floating IP 203.0.113.15 (fip-p-free): attached to load balancer "
+            "a0123456789abcdef (lb-p3), which it was not allocated for") in report.lines()
+
+
+def test_the_bastion_never_holds_up_the_cleanup(cloud_env: FakeOpenStack) -> None:
+    cloud = cloud_env.cloud
+    assert cloud.ports["port-prod-bastion"]["device_owner"] == "compute:nova"
+    run_cleanup(prod_target(), timeout=5, interval=0.01)
+    assert "port-prod-bastion" in cloud.ports and "fip-bastion" in cloud.floating_ips
+    # A node named like the bastion of another cluster is still a node.
+    cloud.ports["port-prod-bastion"]["tags"] = ["coe-cluster=other"]
+    cloud.ports["port-prod-m0"].update(device_owner="compute:nova", device_id="s")
+    with pytest.raises(CleanupError, match="prod-master-0 are still bound"):
+        run_cleanup(prod_target(), timeout=1, interval=0.01)
 
 
 def test_retained_volumes_are_detached_kept_and_listed(cloud_env: FakeOpenStack) -> None:
@@ -281,8 +325,11 @@ def test_retained_volumes_are_detached_kept_and_listed(cloud_env: FakeOpenStack)
     assert [c for c in cloud.changes if "/volume/" in c[1]] == [("POST", f"{VOL}/vol-p2/action")]
     assert {"vol-p1", "vol-p2"} <= set(cloud.volumes)
     assert cloud.volumes["vol-p2"]["attachments"] == []
-    assert [o.id for o in report.kept] == ["vol-p1", "vol-p2"]
-    assert "  kept (retainVolumesOnDelete): volume pvc-1111 (vol-p1)" in report.lines()
+    assert [o.id for o in report.kept] == ["fip-user", "fip-moved", "vol-p1", "vol-p2",
+                                           "vol-moved"]
+    assert ("  kept: volume pvc-1111 (vol-p1): retainVolumesOnDelete (detached)"
+            in report.lines())
+    assert cloud.volumes["vol-moved"]["attachments"][0]["server_id"] == "server-q"
 
 
 def test_a_balancer_stuck_in_pending_delete_fails_of_type(cloud_env: FakeOpenStack) -> None:
@@ -326,8 +373,9 @@ def test_coe_cleanup_dry_run_lists_and_changes_nothing(cloud_env: FakeOpenStack,
     result = CliRunner().invoke(app, ["cleanup", str(_stack_outputs(tmp_path)), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        f"cluster prod (cloud resource tag {PROD_TAG}): would delete 8 object(s), 0 kept",
+        f"cluster prod (cloud resource tag {PROD_TAG}): would delete 9 object(s), 3 kept",
         "  would delete: floating IP 203.0.113.10 (fip-p1)",
+        "  would delete: floating IP 203.0.113.15 (fip-p-free)",
         "  would delete: load balancer a0123456789abcdef (lb-p3)",
         f"  would delete: load balancer kube_ingress_{PROD_TAG}_shop_front (lb-p2)",
         f"  would delete: load balancer kube_service_{PROD_TAG}_default_web (lb-p1)",
@@ -335,6 +383,14 @@ def test_coe_cleanup_dry_run_lists_and_changes_nothing(cloud_env: FakeOpenStack,
         "  would delete: port octavia-lb-lb-p2 (port-vip-p2)",
         "  would delete: volume pvc-1111 (vol-p1)",
         "  would delete: volume pvc-2222 (vol-p2)",
+        "  would keep: floating IP 203.0.113.12 (fip-user): not allocated by this cluster's "
+        f"cloud provider; Neutron releases it from load balancer kube_ingress_{PROD_TAG}_shop_"
+        "front when that goes",
+        "  would keep: floating IP 203.0.113.14 (fip-moved): attached to port port-vip-q2, "
+        "which is no load balancer this cleanup deletes (another cluster's Service may have "
+        "taken it over)",
+        "  would keep: volume pvc-5555 (vol-moved): attached to server server-q, which is not "
+        "a node of cluster prod",
     ]
     assert cloud_env.cloud.changes == []
 
@@ -361,8 +417,8 @@ def test_coe_cleanup_from_stdin_deletes_and_names_unknown_clusters(
         missing.output
     result = CliRunner().invoke(app, ["cleanup", "-"], input=text)
     assert result.exit_code == 0, result.output
-    assert "kept (retainVolumesOnDelete): volume pvc-2222 (vol-p2)" in result.output
-    assert sorted(cloud_env.cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1"]
+    assert "kept: volume pvc-2222 (vol-p2): retainVolumesOnDelete (detached)" in result.output
+    assert sorted(cloud_env.cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1", "lb-q2"]
 
 
 def test_the_delete_step_runs_as_the_command_does(cloud_env: FakeOpenStack) -> None:
@@ -374,8 +430,8 @@ def test_the_delete_step_runs_as_the_command_does(cloud_env: FakeOpenStack) -> N
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
-        f"cluster prod (cloud resource tag {PROD_TAG}): deleted 7 object(s), 0 kept")
-    assert sorted(cloud_env.cloud.volumes) == ["vol-etcd", "vol-kube", "vol-q1"]
+        f"cluster prod (cloud resource tag {PROD_TAG}): deleted 8 object(s), 3 kept")
+    assert sorted(cloud_env.cloud.volumes) == ["vol-etcd", "vol-kube", "vol-moved", "vol-q1"]
     # Without its parameters it fails with one line, before touching the cloud.
     del environment[ENV_TAG]
     failed = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
@@ -400,7 +456,7 @@ def test_the_delete_step_authenticates_with_the_stored_provider_settings(
     done = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    assert "deleted 7 object(s)" in done.stdout
+    assert "deleted 8 object(s)" in done.stdout
     # A wrong stored password fails the step in one line, naming the cluster.
     arguments["auth"]["password"] = "rotated-since"
     environment[ENV_PROVIDER] = json.dumps(arguments)

@@ -1,10 +1,15 @@
 """Find, delete and wait for one cluster's cloud objects with openstacksdk.
 
 Order: refuse while a node of the cluster is still bound to a server (the cloud provider could
-recreate what is deleted); delete the provider's floating IPs; delete the balancers with
-cascade (listeners, pools, members and monitors go with them) and wait until they are gone;
-delete ports the balancers left in the cluster network; then delete the CSI volumes (with
-their snapshots), or detach and keep them. Every wait is bounded; a timeout names what is stuck.
+recreate what is deleted; the cluster's bastion does not count); delete the provider's floating
+IPs; delete the balancers with cascade (listeners, pools, members and monitors go with them) and
+wait until they are gone; delete ports the balancers left in the cluster network; then delete
+the CSI volumes (with their snapshots), or detach and keep them. Every wait is bounded; a
+timeout names what is stuck.
+
+What carries the cluster's tag but is in use elsewhere is kept, untouched, and listed with the
+reason: a floating IP attached to anything but a balancer this cleanup deletes and that it was
+allocated for, and a volume attached to a server that is not one of the cluster's nodes.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ class CloudObject:
     name: str
     """Its name (the address for a floating IP)."""
 
+    reason: str = ""
+    """Why it was kept (empty for a deleted object)."""
+
     def __str__(self) -> str:
         return f"{self.kind} {self.name or '-'} ({self.id})"
 
@@ -58,7 +66,7 @@ class CleanupReport:
     """Deleted objects (with ``dry_run``: objects that would be deleted)."""
 
     kept: list[CloudObject] = field(default_factory=list)
-    """Retained volumes (detached)."""
+    """Objects carrying the cluster's tag that stay, each with its reason."""
 
     dry_run: bool = False
     """Nothing was changed."""
@@ -66,17 +74,18 @@ class CleanupReport:
     def lines(self) -> list[str]:
         """Human-readable summary, one object per line."""
         verb = "would delete" if self.dry_run else "deleted"
-        keep = "would keep" if self.dry_run else "kept (retainVolumesOnDelete)"
+        keep = "would keep" if self.dry_run else "kept"
         head = f"cluster {self.target.cluster} (cloud resource tag {self.target.tag})"
         lines = [f"{head}: {verb} {len(self.deleted)} object(s), {len(self.kept)} kept"]
         lines += [f"  {verb}: {item}" for item in self.deleted]
-        lines += [f"  {keep}: {item}" for item in self.kept]
+        lines += [f"  {keep}: {item}: {item.reason}" for item in self.kept]
         return lines
 
     def as_json(self) -> dict[str, Any]:
         """Machine-readable form."""
         def rows(items: list[CloudObject]) -> list[dict[str, str]]:
-            return [{"kind": i.kind, "id": i.id, "name": i.name} for i in items]
+            return [{"kind": i.kind, "id": i.id, "name": i.name,
+                     **({"reason": i.reason} if i.reason else {})} for i in items]
         return {"cluster": self.target.cluster, "tag": self.target.tag,
                 "dryRun": self.dry_run, "deleted": rows(self.deleted), "kept": rows(self.kept)}
 
@@ -87,8 +96,12 @@ def connect(target: CleanupTarget) -> Any:
     return provider_settings.connect(target.cloud, target.region, arguments_from_environment())
 
 
-def _obj(kind: str, item: Any, name_field: str = "name") -> CloudObject:
-    return CloudObject(kind, str(item.id), str(getattr(item, name_field, None) or ""))
+def _obj(kind: str, item: Any, name_field: str = "name", reason: str = "") -> CloudObject:
+    return CloudObject(kind, str(item.id), str(getattr(item, name_field, None) or ""), reason)
+
+
+RETAINED = "retainVolumesOnDelete (detached)"
+"""Why a CSI volume of the cluster is kept when the cluster asks for it."""
 
 
 class Cleanup:
@@ -109,15 +122,14 @@ class Cleanup:
     def run(self, dry_run: bool = False) -> CleanupReport:
         """Do (or, with ``dry_run``, list) the whole cleanup."""
         tag, report = self.target.tag, CleanupReport(self.target, dry_run=dry_run)
-        self._refuse_live_nodes()
-        floating_ips = selection.select(self.conn.network.ips(),
-                                        selection.is_cluster_floating_ip, tag)
+        cluster_ports = self._refuse_live_nodes()
         balancers = selection.select(self.conn.load_balancer.load_balancers(),
                                      selection.is_cluster_balancer, tag)
-        volumes = selection.select(self.conn.block_storage.volumes(details=True),
-                                   selection.is_cluster_volume, tag)
+        floating_ips, kept_ips = self._floating_ips(balancers)
+        volumes, kept_volumes = self._volumes(cluster_ports)
         report.deleted += [_obj("floating IP", f, "floating_ip_address") for f in floating_ips]
         report.deleted += [_obj("load balancer", b) for b in balancers]
+        report.kept += kept_ips
         if dry_run:
             report.deleted += [_obj("port", p) for p in self._balancer_ports(balancers)]
         else:
@@ -127,14 +139,80 @@ class Cleanup:
             for port in self._balancer_ports(balancers):
                 self.conn.network.delete_port(port, ignore_missing=True)
                 report.deleted.append(_obj("port", port))
-        target_list = report.kept if self.target.retain_volumes else report.deleted
-        target_list += [_obj("volume", v) for v in volumes]
+        if self.target.retain_volumes:
+            report.kept += [_obj("volume", v, reason=RETAINED) for v in volumes]
+        else:
+            report.deleted += [_obj("volume", v) for v in volumes]
+        report.kept += kept_volumes
         if not dry_run:
             self._handle_volumes(volumes)
         return report
 
-    def _refuse_live_nodes(self) -> None:
-        ports = self.conn.network.ports(network_id=self.target.network_id)
+    def _floating_ips(self, balancers: list[Any]) -> tuple[list[Any], list[CloudObject]]:
+        """The addresses to delete, and those kept with their reason.
+
+        Deleted: the cluster's cloud provider allocated it (its description names the tag) and
+        it is unattached, or attached to a balancer deleted here that it was allocated for.
+        Kept and listed: one of the cluster's addresses attached elsewhere (another cluster's
+        Service took it over), and someone else's address on a balancer deleted here.
+        """
+        by_port = {str(getattr(b, "vip_port_id", "") or ""): b for b in balancers}
+        by_port.pop("", None)
+        delete: list[Any] = []
+        kept: list[CloudObject] = []
+        for address in selection.select(self.conn.network.ips(), lambda _item: True):
+            ours = selection.is_cluster_floating_ip(address, self.target.tag)
+            port = str(getattr(address, "port_id", None) or "")
+            balancer = by_port.get(port)
+            if ours and (not port or (balancer is not None
+                                      and selection.allocated_for(address, balancer))):
+                delete.append(address)
+            elif ours:
+                where = (f"load balancer {balancer.name} ({balancer.id}), which it was not "
+                         "allocated for" if balancer is not None else
+                         f"port {port}, which is no load balancer this cleanup deletes "
+                         "(another cluster's Service may have taken it over)")
+                kept.append(_obj("floating IP", address, "floating_ip_address",
+                                 f"attached to {where}"))
+            elif balancer is not None:
+                kept.append(_obj("floating IP", address, "floating_ip_address",
+                                 "not allocated by this cluster's cloud provider; Neutron "
+                                 f"releases it from load balancer {balancer.name} when that "
+                                 "goes"))
+        return delete, kept
+
+    def _volumes(self, cluster_ports: list[Any]) -> tuple[list[Any], list[CloudObject]]:
+        """The cluster's CSI volumes to handle, and those attached to a server that is not
+        one of its nodes (kept: neither detached nor deleted)."""
+        ours = {str(getattr(p, "device_id", "") or "") for p in cluster_ports}
+        ours.discard("")
+        handled: list[Any] = []
+        kept: list[CloudObject] = []
+        for volume in selection.select(self.conn.block_storage.volumes(details=True),
+                                       selection.is_cluster_volume, self.target.tag):
+            foreign = [server for server in _attached_servers(volume)
+                       if server not in ours and self._server_exists(server)]
+            if foreign:
+                kept.append(_obj("volume", volume, reason=(
+                    f"attached to server {', '.join(foreign)}, which is not a node of cluster "
+                    f"{self.target.cluster}")))
+            else:
+                handled.append(volume)
+        return handled, kept
+
+    def _server_exists(self, server_id: str) -> bool:
+        """The server is still there (an attachment to a deleted server is stale)."""
+        from openstack import exceptions
+
+        try:
+            self.conn.compute.get_server(server_id)
+        except exceptions.NotFoundException:
+            return False
+        return True
+
+    def _refuse_live_nodes(self) -> list[Any]:
+        """The cluster's own ports (nodes and bastion); refuse while a node is bound."""
+        ports = list(self.conn.network.ports(network_id=self.target.network_id))
         live = selection.select(ports, selection.is_live_node_port, self.target.cluster)
         if live:
             names = ", ".join(str(getattr(p, "name", "") or p.id) for p in live)
@@ -142,6 +220,7 @@ class Cleanup:
                 f"cluster {self.target.cluster}: node port(s) {names} are still bound to "
                 "servers; the cleanup runs only after every server of the cluster is deleted "
                 "(its cloud provider would recreate what is removed)")
+        return selection.select(ports, selection.is_cluster_port, self.target.cluster)
 
     def _balancer_ports(self, balancers: list[Any]) -> list[Any]:
         ids = [str(b.id) for b in balancers]
@@ -206,6 +285,12 @@ class Cleanup:
                     f"cluster {self.target.cluster}: not done after {self._timeout:g} s: "
                     f"{stuck}; the delete of the {subnet} that follows would fail on it")
             self._sleep(self._interval)
+
+
+def _attached_servers(volume: Any) -> list[str]:
+    """The server IDs a volume is attached to."""
+    servers = [str(a.get("server_id") or "") for a in getattr(volume, "attachments", None) or []]
+    return [server for server in servers if server]
 
 
 def run_cleanup(target: CleanupTarget, dry_run: bool = False,

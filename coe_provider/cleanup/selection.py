@@ -7,6 +7,12 @@ The names and descriptions are the ones cloud-provider-openstack writes:
 * floating IPs ``Floating IP for Kubernetes ... from cluster <tag>``;
 * Cinder CSI volumes with the metadata ``cinder.csi.openstack.org/cluster: <tag>``.
 
+A description is written once, when the object is made: cloud-provider-openstack moves a floating
+IP it allocated to another Service's balancer (``loadBalancerIP``, kept with
+``loadbalancer.openstack.org/keep-floatingip``) without rewriting it, and a volume handed to another
+cluster keeps its metadata. So a tag says who *made* an object, not who uses it: the executor
+also checks where an address or a volume is attached (:func:`allocated_for`).
+
 Every rule compares the whole tag, never a prefix: a cluster tagged ``prod-x`` never selects
 ``prod-x-2``'s objects. Objects are read through attributes, as openstacksdk returns them.
 """
@@ -28,6 +34,8 @@ COMPUTE_OWNER_PREFIX = "compute:"
 
 GONE_STATUSES = ("PENDING_DELETE", "DELETED")
 """Balancer states in which a delete request is not needed (or refused)."""
+
+_VERSION_SUFFIX = re.compile(r", version: \d+$")
 
 _DESCRIPTION_CLUSTER = re.compile(r" from cluster ([^,\s]+)(, version: \d+)?$")
 
@@ -68,6 +76,21 @@ def is_cluster_floating_ip(floating_ip: Any, tag: str) -> bool:
             and description_tag(description) == tag)
 
 
+def allocated_for(floating_ip: Any, balancer: Any) -> bool:
+    """The floating IP was allocated for this balancer's Service or Ingress.
+
+    cloud-provider-openstack writes the balancer's description as ``Kubernetes external service
+    <namespace>/<name> from cluster <tag>`` and the address it allocates for it as ``Floating
+    IP for `` and the same words (pkg/openstack/loadbalancer.go: the load balancer and floating
+    IP create options; the Octavia ingress controller does the same for ingresses,
+    pkg/ingress/controller); the ingress controller later appends ``, version: <n>`` to the
+    balancer's description only.
+    """
+    made_for = _text(floating_ip, "description").removeprefix("Floating IP for ")
+    described = _VERSION_SUFFIX.sub("", _text(balancer, "description"))
+    return bool(described) and made_for.lower() == described.lower()
+
+
 def is_cluster_volume(volume: Any, tag: str) -> bool:
     """The volume was provisioned by the cluster's Cinder CSI."""
     metadata = getattr(volume, "metadata", None) or {}
@@ -87,10 +110,20 @@ def is_balancer_port(port: Any, network_id: str, balancer_ids: Iterable[str]) ->
     return any(name in balancer_port_names(i) or device == f"lb-{i}" for i in balancer_ids)
 
 
+def is_cluster_port(port: Any, cluster: str) -> bool:
+    """A port the cluster made for one of its servers (nodes and bastion)."""
+    return f"coe-cluster={cluster}" in (getattr(port, "tags", None) or [])
+
+
+def is_bastion_port(port: Any, cluster: str) -> bool:
+    """The port of the cluster's bastion: it runs no cloud provider, so it never recreates
+    what the cleanup deletes, and nothing orders its delete against the cleanup."""
+    return is_cluster_port(port, cluster) and _text(port, "name") == f"{cluster}-bastion"
+
+
 def is_live_node_port(port: Any, cluster: str) -> bool:
-    """A port of the cluster's nodes that is still bound to a server."""
-    tags = getattr(port, "tags", None) or []
-    return (f"coe-cluster={cluster}" in tags
+    """A port of the cluster's nodes (not its bastion) that is still bound to a server."""
+    return (is_cluster_port(port, cluster) and not is_bastion_port(port, cluster)
             and _text(port, "device_owner").startswith(COMPUTE_OWNER_PREFIX))
 
 
