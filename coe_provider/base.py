@@ -33,7 +33,8 @@ from coe_provider.cleanup.wiring import (
     cleanup_environment,
     cleanup_output,
     cloud_resource_tag,
-    create_cleanup_command,
+    create_cleanup,
+    create_retired_command,
 )
 from coe_provider.compute import (
     ImageResolver,
@@ -63,6 +64,7 @@ from coe_provider.health.target import ExpectedNode, TlsCredentials
 from coe_provider.loadbalancer import create_api_load_balancer
 from coe_provider.naming import live_indices, node_name
 from coe_provider.network import cluster_network
+from coe_provider.openstack_provider import cluster_provider
 from coe_provider.pki import ssh_key
 from coe_provider.registry import DriverInfo, driver_directory
 from coe_provider.scaling import SSH_USER, SshPath, create_removal_command
@@ -215,7 +217,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """
         if resolved is None:
             resolved = self._validate(name, spec, base_dir or Path.cwd())
+        opts, openstack_settings = cluster_provider(name, resolved.spec.openstack, opts)
         super().__init__(self.type_token(), name, None, opts)
+        self.openstack_settings = openstack_settings
+        """The OpenStack cloud, region and settings of the cluster's provider, for the gate
+        and the cleanup."""
         self.cluster_name: str = name
         """The cluster's name, prefix of every resource name."""
         self.spec: ClusterSpec = resolved.spec
@@ -352,7 +358,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             api_port=self.api_port, credentials=credentials, expected=self.expected_nodes,
             server_ids=[server.id for server in self._servers],
             bastion_host=self.bastion.address if tunnelled and self.bastion else None,
-            ssh_user=SSH_USER, ssh_private_key=self._ssh_path.private_key)
+            ssh_user=SSH_USER, ssh_private_key=self._ssh_path.private_key,
+            openstack=self.openstack_settings)
         depends_on: list[pulumi.Resource] = list(self._servers)
         if tunnelled and self.bastion is not None:
             depends_on.append(self.bastion.server)
@@ -370,11 +377,13 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             return
         self.cloud_resource_tag = cloud_resource_tag(self.cluster_name, self)
         environment = cleanup_environment(self.cluster_name, self.cloud_resource_tag,
-                                          self.network, self.spec.retain_volumes_on_delete)
-        cleanup = create_cleanup_command(
-            self.cluster_name, environment,
-            [*self.network.ready, *self.security_groups.by_role.values()], self)
-        self._server_dependencies.append(cleanup)
+                                          self.network, self.spec.retain_volumes_on_delete,
+                                          self.openstack_settings)
+        network_parts = [*self.network.ready, *self.security_groups.by_role.values()]
+        self._server_dependencies += [
+            create_retired_command(self.cluster_name, environment, network_parts, self),
+            create_cleanup(self.cluster_name, environment, self.openstack_settings,
+                           network_parts, self)]
         self._cleanup_outputs = {
             TAG_OUTPUT_KEY: self.cloud_resource_tag,
             CLEANUP_OUTPUT: cleanup_output(environment),

@@ -24,6 +24,7 @@ import os
 import signal
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -97,6 +98,32 @@ SERVICE_ALIASES: Mapping[str, str] = {
 """``endpointOverrides`` keys of pulumi-openstack that name a service type otherwise."""
 
 
+@dataclass(frozen=True)
+class OpenStackSettings:
+    """Where a cluster's OpenStack resources live, as code outside the engine's provider
+    (the gate's console look, the cleanup) must reach them: the provider's cloud and region,
+    and its stack settings as secret connection arguments."""
+
+    cloud: str | None = None
+    """The clouds.yaml entry."""
+
+    region: str | None = None
+    """The region."""
+
+    arguments: pulumi.Output[str] | None = None
+    """:func:`connection_arguments` as secret JSON (None: clouds.yaml / ``OS_*`` only)."""
+
+    @classmethod
+    def of_stack(cls) -> OpenStackSettings:
+        """The default provider's: the stack's ``openstack:*`` settings."""
+        config = pulumi.Config("openstack")
+        return cls(config.get("cloud"), config.get("region"), provider_settings())
+
+    def as_inputs(self) -> dict[str, Any]:
+        """The resource input that carries them (the arguments a secret)."""
+        return {"cloud": self.cloud, "region": self.region, "arguments": self.arguments}
+
+
 def provider_settings() -> pulumi.Output[str] | None:
     """The stack's provider settings as secret JSON connection arguments (None: none set)."""
     config = pulumi.Config("openstack")
@@ -112,12 +139,6 @@ def provider_settings() -> pulumi.Output[str] | None:
         return json.dumps(connection_arguments(values), sort_keys=True)
 
     return pulumi.Output.secret(pulumi.Output.all(**found).apply(encode))
-
-
-def provider_settings_environment() -> dict[str, pulumi.Input[str]]:
-    """``{ENV_PROVIDER: <secret JSON>}`` when the stack configures the provider, else ``{}``."""
-    settings = provider_settings()
-    return {ENV_PROVIDER: settings} if settings is not None else {}
 
 
 def connection_arguments(settings: Mapping[str, str]) -> dict[str, Any]:

@@ -294,6 +294,24 @@ class NodeGroupSpec(SpecModel):
         return value
 
 
+class ClusterOpenStack(SpecModel):
+    """The cluster's own OpenStack provider: another cloud or region than the stack's
+    ``openstack:*`` settings."""
+
+    cloud: str | None = None
+    """The clouds.yaml entry (credentials, project and region as that entry says)."""
+
+    region: str | None = None
+    """The region (over the entry's own)."""
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None, info: Any) -> str | None:
+        if value is None and info.data.get("cloud") is None:
+            raise rule("give cloud, region or both")
+        return value
+
+
 class ClusterSpec(SpecModel):
     """One cluster: which driver builds it, from which template, with how many nodes."""
 
@@ -341,6 +359,10 @@ class ClusterSpec(SpecModel):
     ready_timeout: int = Field(default=DEFAULT_READY_TIMEOUT, ge=60, le=86400)
     """Seconds the readiness gate waits for every declared node before failing
     ``pulumi up`` with one line per node that is not ready."""
+
+    openstack: ClusterOpenStack | None = None
+    """The cluster's own OpenStack provider (``{cloud, region}``), which its readiness gate
+    and cleanup use too; unset: the stack's default provider (``openstack:*``)."""
 
     @field_validator("master_replace")
     @classmethod

@@ -13,11 +13,13 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from coe_provider.cleanup.executor import CleanupError, run_cleanup
+from coe_provider.cleanup.resource import CloudCleanupProvider
 from coe_provider.cleanup.target import (
     ENV_CLUSTER,
     ENV_NETWORK,
@@ -27,7 +29,7 @@ from coe_provider.cleanup.target import (
     CleanupTarget,
     tag_prefix,
 )
-from coe_provider.cleanup.wiring import DELETE_COMMAND
+from coe_provider.cleanup.wiring import CREATE_COMMAND, LEGACY_DELETE_COMMAND
 from coe_provider.cli import app
 from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
 from coe_provider.plan.secrets import is_secret, reveal
@@ -54,7 +56,8 @@ def _of_type(resources: list[PlanResource], kind: str) -> list[PlanResource]:
 def assert_cleanup_between_servers_and_network(resources: list[PlanResource],
                                                cluster: str) -> None:
     before = deleted_before(resources)
-    [cleanup] = [r for r in resources if r.name == f"{cluster}-cloud-cleanup"]
+    [cleanup] = [r for r in resources if r.name == f"{cluster}-cleanup"]
+    assert cleanup.type == "pulumi-python:dynamic:Resource"
     # Cluster nodes (the bastion runs nothing that creates cloud objects).
     servers = [r for r in _of_type(resources, ":Instance")
                if (r.inputs.get("metadata") or {}).get("coe_role") in ("master", "worker")]
@@ -96,25 +99,37 @@ def test_drain_commands_still_run_before_their_servers_with_the_cleanup(
         [server] = [r for r in resources if r.name == drain.name.removesuffix("-drain")
                     and r.type.endswith(":Instance")]
         assert drain.urn in before[server.urn]
+    # The bastion: the drains need it, so it goes after them; the cleanup neither waits for it
+    # nor is waited for by it (the executor does not count its port as a node's).
+    [cleanup] = [r for r in resources if r.name == "c-cleanup"]
+    [bastion] = [r for r in resources if r.name == "c-bastion" and r.type.endswith(":Instance")]
+    assert {d.urn for d in drains} <= before[bastion.urn]
+    assert bastion.urn not in before[cleanup.urn]
+    assert cleanup.urn not in before[bastion.urn]
 
 
 def test_cleanup_stores_only_selection_parameters(
         run_example: Callable[[str], Recorded]) -> None:
     recorded = run_example("k8s-ha")
+    cleanup = recorded.named("dynamic:Resource", "prod-cleanup")
+    inputs = recorded.inputs(cleanup)
+    tag = inputs["tag"]
+    assert tag.startswith("prod-prod-") and len(tag) == len("prod-prod-") + 8
+    assert inputs["cloudSettings"] == {"cloud": "mycloud", "region": None, "arguments": None}
+    assert inputs["retainVolumes"] is False and inputs["cluster"] == "prod"
+    assert "additionalSecretOutputs" in cleanup.options
+    # The retired 0.1.0 command: same name and type, no delete, no secret.
     command = recorded.named("local:Command", "prod-cloud-cleanup")
-    inputs = recorded.inputs(command)
-    assert inputs["delete"] == DELETE_COMMAND == '"${COE_PYTHON:-python3}" -m coe_provider.cleanup'
-    assert "/" not in inputs["delete"].split()[0].strip('"')  # no interpreter path in the state
-    environment = inputs["environment"]
+    stored = recorded.inputs(command)
+    assert stored["create"] == CREATE_COMMAND and "delete" not in stored
+    environment = stored["environment"]
     assert sorted(environment) == sorted(
         [ENV_CLUSTER, ENV_TAG, ENV_NETWORK, ENV_SUBNET, ENV_RETAIN, "OS_CLOUD"])
-    assert environment["OS_CLOUD"] == "mycloud" and environment[ENV_RETAIN] == "false"
-    tag = environment[ENV_TAG]
-    assert tag.startswith("prod-prod-") and len(tag) == len("prod-prod-") + 8
+    assert environment[ENV_TAG] == tag and environment[ENV_NETWORK] == inputs["networkId"]
     detail = recorded.output("cluster:prod")
     assert detail["cloudResourceTag"] == tag
     assert detail["cloudCleanup"]["tag"] == tag
-    assert detail["cloudCleanup"]["networkId"] == environment[ENV_NETWORK]
+    assert detail["cloudCleanup"]["networkId"] == inputs["networkId"]
     # The controllers get the tag, through the bootstrap environment of every node.
     servers = recorded.of_type(":Instance")
     assert len(servers) == 8
@@ -138,19 +153,31 @@ def test_the_providers_stack_settings_reach_the_cleanup_as_one_secret(
     recorded = run_root_program({"clusters": {"c": {
         "driver": "k8s_ubuntu", "template": template,
         "nodeGroups": [{"name": "a", "count": 1}]}}}, PROVIDER_CONFIG)
-    command = recorded.named("local:Command", "c-cloud-cleanup")
-    stored = command.inputs["environment"][ENV_PROVIDER]
+    cleanup = recorded.named("dynamic:Resource", "c-cleanup")
+    stored = cleanup.inputs["cloudSettings"]["arguments"]
     assert is_secret(stored)
     assert json.loads(reveal(stored)) == {
         "auth": {"auth_url": "https://keystone.example.com:5000/v3", "username": "operator",
                  "project_name": "demo", "user_domain_name": "Default",
                  "password": "stack-password"},
         "insecure": "true"}
+    assert cleanup.options["additionalSecretOutputs"] == ["cloudSettings"]
     # The selection parameters stay readable, and the output people read has no credential.
-    assert not is_secret(command.inputs["environment"][ENV_TAG])
+    assert not is_secret(cleanup.inputs["tag"])
+    command = recorded.named("local:Command", "c-cloud-cleanup")
+    assert "stack-password" not in json.dumps(reveal(command.inputs))
     cleanup_output = recorded.run.stack_outputs["cluster:c"]
     assert "stack-password" not in json.dumps(reveal(cleanup_output["cloudCleanup"]))
     assert not is_secret(cleanup_output["cloudCleanup"])
+
+
+def test_the_dynamic_provider_is_pickled_by_its_module_path() -> None:
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    # The state keeps the class by reference: a later layout move must alias this path.
+    text = __import__("base64").b64decode(serialize_provider(CloudCleanupProvider()))
+    assert b"coe_provider.cleanup.resource" in text and b"CloudCleanupProvider" in text
+    assert b"def delete" not in text
 
 
 @pytest.mark.parametrize(("settings", "expected"), [
@@ -426,7 +453,7 @@ def test_the_delete_step_runs_as_the_command_does(cloud_env: FakeOpenStack) -> N
     environment = {**os.environ, ENV_CLUSTER: target.cluster, ENV_TAG: target.tag,
                    ENV_NETWORK: PROD_NET, ENV_SUBNET: "subnet-prod", ENV_RETAIN: "false",
                    "COE_PYTHON": sys.executable}
-    done = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+    done = subprocess.run(["/bin/sh", "-c", LEGACY_DELETE_COMMAND], env=environment,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
@@ -434,7 +461,7 @@ def test_the_delete_step_runs_as_the_command_does(cloud_env: FakeOpenStack) -> N
     assert sorted(cloud_env.cloud.volumes) == ["vol-etcd", "vol-kube", "vol-moved", "vol-q1"]
     # Without its parameters it fails with one line, before touching the cloud.
     del environment[ENV_TAG]
-    failed = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+    failed = subprocess.run(["/bin/sh", "-c", LEGACY_DELETE_COMMAND], env=environment,
                             capture_output=True, text=True, timeout=120, check=False)
     assert failed.returncode == 1
     assert failed.stderr.strip() == f"coe cleanup: environment variable(s) {ENV_TAG} must be set"
@@ -453,14 +480,14 @@ def test_the_delete_step_authenticates_with_the_stored_provider_settings(
     environment.update({ENV_CLUSTER: target.cluster, ENV_TAG: target.tag,
                         ENV_NETWORK: PROD_NET, ENV_SUBNET: "subnet-prod", ENV_RETAIN: "false",
                         "COE_PYTHON": sys.executable, ENV_PROVIDER: json.dumps(arguments)})
-    done = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+    done = subprocess.run(["/bin/sh", "-c", LEGACY_DELETE_COMMAND], env=environment,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "deleted 8 object(s)" in done.stdout
     # A wrong stored password fails the step in one line, naming the cluster.
     arguments["auth"]["password"] = "rotated-since"
     environment[ENV_PROVIDER] = json.dumps(arguments)
-    failed = subprocess.run(["/bin/sh", "-c", DELETE_COMMAND], env=environment,
+    failed = subprocess.run(["/bin/sh", "-c", LEGACY_DELETE_COMMAND], env=environment,
                             capture_output=True, text=True, timeout=120, check=False)
     assert failed.returncode == 1
     [line] = failed.stderr.strip().splitlines()
@@ -471,3 +498,34 @@ def test_target_rejects_a_tag_that_could_match_by_prefix() -> None:
     with pytest.raises(ValueError, match="cloud resource tag"):
         CleanupTarget(cluster="prod", tag="kube_x", network_id="n", retain_volumes=False)
 
+
+
+def test_the_cleanup_resource_deletes_in_the_engines_python_with_no_path(
+        cloud_env: FakeOpenStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the dynamic provider host does on destroy: create's outputs handed back to delete.
+    # No interpreter is looked up (PATH is empty) and no OS_* credential is in reach.
+    for key in [k for k in os.environ if k.startswith("OS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PATH", "")
+    settings = connection_arguments({
+        "authUrl": cloud_env.auth_url, "userName": "operator", "tenantName": "demo",
+        "defaultDomain": "default", "password": PASSWORD})
+    props: dict[str, Any] = {"cluster": "prod", "tag": PROD_TAG, "networkId": PROD_NET,
+             "subnetId": "subnet-prod", "retainVolumes": False, "deleteTimeoutSeconds": 5,
+             "cloudSettings": {"cloud": None, "region": "RegionOne",
+                               "arguments": json.dumps(settings)}}
+    provider = CloudCleanupProvider()
+    created = provider.create(props)
+    assert created.id == "prod-cloud-cleanup" and cloud_env.cloud.changes == []
+    provider.delete(created.id, dict(created.outs or {}))
+    assert sorted(cloud_env.cloud.balancers) == ["lb-api", "lb-kube", "lb-pfx", "lb-q1", "lb-q2"]
+    assert sorted(cloud_env.cloud.volumes) == ["vol-etcd", "vol-kube", "vol-moved", "vol-q1"]
+    # A stored password that no longer works fails the delete in one line.
+    settings["auth"]["password"] = "rotated-since"
+    props["cloudSettings"]["arguments"] = json.dumps(settings)
+    from coe_provider.cleanup.resource import CloudCleanupFailed
+
+    with pytest.raises(CloudCleanupFailed) as failed:
+        provider.delete("prod-cloud-cleanup", props)
+    assert str(failed.value).startswith("coe cleanup: cluster prod: ")
+    assert "\n" not in str(failed.value) and "rotated-since" not in str(failed.value)

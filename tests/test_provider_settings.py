@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pulumi_openstack
 import pytest
 from keystoneauth1 import loading
 
@@ -33,12 +32,14 @@ URL = "https://keystone.example.com:5000/v3"
 
 def _plugin(arguments: dict[str, Any]) -> Any:
     """The plugin keystoneauth's loader builds from the arguments (openstacksdk's path)."""
-    loader = loading.get_plugin_loader(arguments.get("auth_type", "password"))
+    loader: Any = loading.get_plugin_loader(arguments.get("auth_type", "password"))
     return loader.load_from_options(**arguments["auth"])
 
 
 def test_every_setting_pulumi_openstack_accepts_is_mapped_or_ignored_with_a_reason() -> None:
-    vars_module = inspect.getsource(pulumi_openstack.config.vars)
+    from pulumi_openstack.config import vars as config_vars
+
+    vars_module = inspect.getsource(config_vars)
     accepted = set(__import__("re").findall(r"__config__\.get(?:_bool|_int)?\('(\w+)'\)",
                                             vars_module))
     assert {"defaultDomain", "tenantName", "applicationCredentialName"} <= accepted
@@ -113,7 +114,7 @@ def test_settings_stored_by_0_1_0_are_read_as_today() -> None:
                        "project_name": "demo", "default_domain": "dom1"}}
     arguments = decode_arguments(json.dumps(stored), "stored")
     assert _plugin(arguments)._default_domain_id == "dom1"
-    stored = {"auth_type": "v3applicationcredential", "auth": {
+    stored = {"auth_type": "v3applicationcredential", "auth": {  # type: ignore[dict-item]
         "auth_url": URL, "application_credential_id": "ac1",
         "application_credential_secret": "s", "project_name": "demo"}}
     arguments = decode_arguments(json.dumps(stored), "stored")

@@ -133,11 +133,12 @@ def gate_inputs(cluster: str, driver: str, api_host: pulumi.Input[str], api_port
                 credentials: pulumi.Input[dict[str, str]], expected: Sequence[ExpectedNode],
                 server_ids: Sequence[pulumi.Input[str]],
                 bastion_host: pulumi.Input[str] | None, ssh_user: str,
-                ssh_private_key: pulumi.Input[str] | None) -> dict[str, Any]:
+                ssh_private_key: pulumi.Input[str] | None,
+                openstack: provider_settings.OpenStackSettings | None = None) -> dict[str, Any]:
     """The gate's inputs, in the shape :meth:`HealthTarget.from_props` reads; credentials, the
     SSH key and the OpenStack provider's settings as Pulumi secrets. ``server_ids`` are in the
-    order of ``expected``."""
-    provider = pulumi.Config("openstack")
+    order of ``expected``; ``openstack`` is the cluster's provider (default: the stack's)."""
+    openstack = openstack or provider_settings.OpenStackSettings.of_stack()
     return {
         "cluster": cluster,
         "driver": driver,
@@ -152,6 +153,5 @@ def gate_inputs(cluster: str, driver: str, api_host: pulumi.Input[str], api_port
                           if bastion_host is not None and ssh_private_key is not None
                           else None),
         # For the look at console logs (:mod:`coe_provider.health.console`).
-        "openstack": {"cloud": provider.get("cloud"), "region": provider.get("region"),
-                      "arguments": provider_settings.provider_settings()},
+        "openstack": openstack.as_inputs(),
     }

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from coe_provider.cleanup.resource import INPUTS as CLEANUP_INPUTS
 from coe_provider.health.gate import WATCHED_INPUTS
 
 
@@ -77,11 +78,13 @@ TABLE: dict[str, Replacement] = {
         source="pulumi-command: triggers replaceOnChanges",
         paths=_paths("triggers"),
     ),
-    # The project's only dynamic resource is the readiness gate: its provider's diff compares
-    # the watched inputs and never asks for a replacement.
+    # The project's dynamic resources: the readiness gate, whose provider's diff compares the
+    # watched inputs, and the cleanup, whose diff compares all of its (differently named)
+    # inputs; neither ever asks for a replacement.
     "pulumi-python:dynamic:Resource": Replacement(
-        source="coe_provider.health.gate.ReadinessProvider.diff",
-        compared_paths=frozenset(WATCHED_INPUTS),
+        source="coe_provider.health.gate.ReadinessProvider.diff, "
+               "coe_provider.cleanup.resource.CloudCleanupProvider.diff",
+        compared_paths=frozenset(WATCHED_INPUTS) | frozenset(CLEANUP_INPUTS),
     ),
     # openstack_compute_instance_v2: user_data, key_pair, availability_zone(_hints),
     # network (whole block), network_mode, config_drive, hypervisor_hostname, block_device
