@@ -18,16 +18,21 @@ from typing import Any
 
 import pulumi
 
+from coe_provider.spec import ClusterOpenStack
 
-def cloud_name() -> str | None:
-    """The clouds.yaml entry the stack uses (``openstack:cloud``, else ``OS_CLOUD``)."""
+
+def cloud_name(cluster: ClusterOpenStack | None = None) -> str | None:
+    """The clouds.yaml entry the cluster's provider uses: its own ``openstack.cloud``, else the
+    stack's (``openstack:cloud``, else ``OS_CLOUD``)."""
+    if cluster is not None and cluster.cloud:
+        return cluster.cloud
     return pulumi.Config("openstack").get("cloud") or os.environ.get("OS_CLOUD") or None
 
 
-def _load_cloud() -> tuple[dict[str, Any], str | None]:
+def _load_cloud(cluster: ClusterOpenStack | None = None) -> tuple[dict[str, Any], str | None]:
     """The named cloud's merged configuration (empty when none is named or found), and why
     it could not be read, if it could not."""
-    name = cloud_name()
+    name = cloud_name(cluster)
     if not name:
         return {}, None
     # openstacksdk takes a quarter of a second to import: only a named cloud needs it.
@@ -43,41 +48,48 @@ def _load_cloud() -> tuple[dict[str, Any], str | None]:
     return dict(region.config), None
 
 
-def _cloud_entry() -> dict[str, Any]:
+def _cloud_entry(cluster: ClusterOpenStack | None = None) -> dict[str, Any]:
     """The named cloud's merged configuration, or an empty one when none is named or found."""
-    return _load_cloud()[0]
+    return _load_cloud(cluster)[0]
 
 
-def keystone_url(explicit: str | None) -> str | None:
-    """The Keystone URL nodes should use, or None when nothing names one."""
+def _stack_setting(key: str, cluster: ClusterOpenStack | None) -> str | None:
+    """``openstack:<key>``, which only the stack's default provider reads."""
+    return None if cluster is not None else pulumi.Config("openstack").get(key)
+
+
+def keystone_url(explicit: str | None, cluster: ClusterOpenStack | None = None) -> str | None:
+    """The Keystone URL nodes should use, or None when nothing names one; ``cluster`` is the
+    cluster's own provider, if it has one."""
     if explicit:
         return explicit
-    configured = pulumi.Config("openstack").get("authUrl") or os.environ.get("OS_AUTH_URL")
+    configured = _stack_setting("authUrl", cluster) or os.environ.get("OS_AUTH_URL")
     if configured:
         return configured
-    auth = _cloud_entry().get("auth") or {}
+    auth = _cloud_entry(cluster).get("auth") or {}
     url = auth.get("auth_url") if isinstance(auth, dict) else None
     return str(url) if url else None
 
 
-def missing_url_rule(setting: str) -> str:
+def missing_url_rule(setting: str, cluster: ClusterOpenStack | None = None) -> str:
     """Why no Keystone URL was found, for the check that needs one (``setting`` needs it)."""
     rule = (f"{setting} needs the Keystone URL: set this label, openstack:authUrl, "
             "OS_AUTH_URL, or a clouds.yaml entry named by openstack:cloud")
-    name = cloud_name()
+    name = cloud_name(cluster)
     if name:
-        problem = _load_cloud()[1] or "no auth_url"
+        problem = _load_cloud(cluster)[1] or "no auth_url"
         rule += (f" (cloud {name!r}: {problem}; clouds.yaml is read from $OS_CLIENT_CONFIG_FILE, "
                  "./clouds.yaml, ~/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml)")
     return rule
 
 
-def region_name(explicit: str | None) -> str:
+def region_name(explicit: str | None, cluster: ClusterOpenStack | None = None) -> str:
     """The region nodes should use (``RegionOne`` when nothing names one)."""
     return (
         explicit
-        or pulumi.Config("openstack").get("region")
+        or (cluster.region if cluster is not None else None)
+        or _stack_setting("region", cluster)
         or os.environ.get("OS_REGION_NAME")
-        or _cloud_entry().get("region_name")
+        or _cloud_entry(cluster).get("region_name")
         or "RegionOne"
     )

@@ -144,4 +144,15 @@ def _options(request: Any) -> dict[str, Any]:
         options["deletedWith"] = request.deletedWith
     if list(request.additionalSecretOutputs):
         options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
+    # Explicit providers only (default providers register no reference): the URN, not the ID.
+    if request.provider:
+        options["provider"] = provider_urn(request.provider)
+    if request.providers:
+        options["providers"] = {package: provider_urn(reference)
+                                for package, reference in sorted(request.providers.items())}
     return options
+
+
+def provider_urn(reference: str) -> str:
+    """The URN of a provider reference (``<urn>::<id>``)."""
+    return reference.rsplit("::", 1)[0] if reference.count("::") > 1 else reference

@@ -58,6 +58,18 @@ def natural_key(text: str) -> list[Any]:
 def _label(resource: Mapping[str, Any]) -> Text:
     text = Text(str(resource["name"]), style="bold" if not resource.get("custom") else "")
     text.append(f"  {short_type(resource['type'])}", style="dim")
+    if str(resource["type"]).startswith("pulumi:providers:"):
+        # An explicit provider: where its resources go.
+        inputs = resource.get("inputs") or {}
+        where = ", ".join(f"{key} {inputs[key]}" for key in ("cloud", "region")
+                          if inputs.get(key))
+        text.append(f"  ({where or 'clouds.yaml / OS_*'})")
+    options = resource.get("options") or {}
+    providers = dict(options.get("providers") or {})
+    if options.get("provider"):
+        providers["provider"] = options["provider"]
+    for package, urn in sorted(providers.items()):
+        text.append(f"  [{package}: {str(urn).rsplit('::', 1)[-1]}]", style="cyan")
     return text
 
 

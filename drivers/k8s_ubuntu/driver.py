@@ -73,8 +73,10 @@ class KubernetesUbuntuCluster(CoeCluster):
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
         problems = overlapping_networks(labels, spec)
-        if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url):
-            problems.append(("openstack_auth_url", missing_url_rule("cloud_provider_enabled")))
+        if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url,
+                                                              spec.openstack):
+            problems.append(("openstack_auth_url",
+                             missing_url_rule("cloud_provider_enabled", spec.openstack)))
         return problems
 
     def cloud_resources(self) -> bool:
@@ -145,8 +147,8 @@ class KubernetesUbuntuCluster(CoeCluster):
         external = self.spec.template.external_network
         floating = external_network_id(external, pulumi.InvokeOptions(parent=self)) \
             if external else None
-        auth_url = keystone_url(self.k8s.openstack_auth_url)
-        region = region_name(self.k8s.openstack_region)
+        auth_url = keystone_url(self.k8s.openstack_auth_url, self.spec.openstack)
+        region = region_name(self.k8s.openstack_region, self.spec.openstack)
 
         def render(values: list[Any]) -> str:
             credential_id, secret, subnet_id, floating_id = values
