@@ -123,3 +123,105 @@ def test_one_unreadable_console_does_not_stop_the_others() -> None:
     compute.consoles.clear()
     assert watch.failures(sorted(SERVERS)) == {}
     assert watch.disabled_because == "LookupError: Instance id-0 could not be found."
+
+
+def _credentials() -> tuple[str, str, str]:
+    """A CA and a certificate it signed (as the client's): valid PEM for the TLS context."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from tests.health_api import server_certificate
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca")])
+    now = datetime.datetime.now(datetime.UTC)
+    ca = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+          .public_key(key.public_key()).serial_number(1)
+          .not_valid_before(now).not_valid_after(now + datetime.timedelta(hours=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(key, hashes.SHA256()))
+    ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    cert, cert_key = server_certificate(ca_pem, key_pem, "127.0.0.1")
+    return ca_pem, cert, cert_key
+
+
+class SlowCompute:
+    """A Nova that answers a console after 20 s, or never when ``hang`` (released when the
+    test ends)."""
+
+    def __init__(self, hang: bool = False) -> None:
+        self.release = __import__("threading").Event()
+        self.asked: list[str] = []
+        self.hang = hang
+
+    def get_server_console_output(self, server: str, length: int | None = None) -> dict[str, Any]:
+        self.asked.append(server)
+        self.release.wait(None if self.hang else 20)
+        return {"output": FAILED_JOIN}
+
+
+MANY = {f"c1-default-worker-{i}": f"id-{i}" for i in range(20)}
+"""20 servers: one look would take 400 s on :class:`SlowCompute`."""
+
+
+def test_a_slow_nova_never_holds_a_look_past_the_deadline() -> None:
+    import time
+
+    compute = SlowCompute()
+    start = time.monotonic()
+    watch = ConsoleWatch(MANY, lambda: FakeConnection(compute), interval=0,
+                         deadline=start + 8)
+    try:
+        assert watch.failures(sorted(MANY)) == {}
+        elapsed = time.monotonic() - start
+        assert elapsed < 8 - 5 + 1, elapsed  # back DEADLINE_SLACK_SECONDS before the deadline
+        assert compute.asked == []  # with 8 s left, no 20 s request may even start
+        assert watch.disabled_because is None
+    finally:
+        compute.release.set()
+
+
+def test_the_gate_holds_its_timeout_whatever_the_console_look_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import time
+
+    from coe_provider.health import console
+
+    # Scaled down 10x: requests of 2 s, and one that hangs past its own timeout.
+    monkeypatch.setattr(console, "REQUEST_TIMEOUT_SECONDS", 2.0)
+    monkeypatch.setattr(console, "DEADLINE_SLACK_SECONDS", 1.0)
+
+    from coe_provider.health.check import ClusterNotReady, wait_until_ready
+    from coe_provider.health.gate import probe_for
+    from coe_provider.health.target import ExpectedNode, HealthTarget, TlsCredentials
+
+    with socket.socket() as closed:  # a port nothing listens on: the API never answers
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    target = HealthTarget(
+        cluster="c1", driver="k8s_ubuntu", api_host="127.0.0.1", api_port=port,
+        credentials=TlsCredentials(*_credentials()),
+        expected=tuple(ExpectedNode(name, "worker", "default-worker") for name in MANY))
+    compute = SlowCompute(hang=True)
+    timeout = 4.0
+    start = time.monotonic()
+    watch = ConsoleWatch(MANY, lambda: FakeConnection(compute), interval=0,
+                         deadline=start + timeout)
+    try:
+        with pytest.raises(ClusterNotReady):
+            wait_until_ready(target, probe_for("k8s_ubuntu"), timeout=timeout, interval=0.5,
+                             bootstrap_failures=watch.failures)
+        elapsed = time.monotonic() - start
+        # The gate ends at its timeout although a read never returns: the look was left
+        # behind at the deadline less the slack, and no second look piled up behind it.
+        assert elapsed < timeout + 1.5, elapsed
+        assert compute.asked == ["id-0"]
+    finally:
+        compute.release.set()

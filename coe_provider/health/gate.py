@@ -14,6 +14,7 @@ deleted.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,11 +39,14 @@ PUBLIC_INPUTS = (*WATCHED_INPUTS, "timeoutSeconds")
 """Inputs repeated in the outputs (never the credentials or the SSH key), so the next diff
 can compare them."""
 
-CONSOLE_API_TIMEOUT = 20
+CONSOLE_API_TIMEOUT = console_logs.REQUEST_TIMEOUT_SECONDS
 """Seconds an OpenStack API call of the console look may take."""
 
-DELETE_MARGIN_SECONDS = 300
-"""Slack between the gate's own timeout and the engine's custom timeout for the operation."""
+ENGINE_TIMEOUT_MARGIN_SECONDS = 300
+"""Slack between the gate's own timeout (``readyTimeout``, which it holds to within one COE
+check and :data:`coe_provider.health.console.DEADLINE_SLACK_SECONDS`) and the engine's custom
+timeout for its create and update, so the gate's own message, not the engine's, ends a slow
+``pulumi up``."""
 
 
 def probe_for(driver: str) -> Probe:
@@ -60,9 +64,9 @@ def _progress(health: ClusterHealth) -> None:
           f"{len(health.declared)} declared nodes ready", file=sys.stderr, flush=True)
 
 
-def console_watch(props: dict[str, Any]) -> ConsoleWatch | None:
+def console_watch(props: dict[str, Any], deadline: float | None = None) -> ConsoleWatch | None:
     """The look at the nodes' console logs, through Nova with the provider's settings (None
-    when the servers cannot be told apart)."""
+    when the servers cannot be told apart); no look runs past ``deadline`` (monotonic)."""
     names = [str(node["name"]) for node in props["expectedNodes"]]
     server_ids = [str(server) for server in props.get("serverIds") or []]
     if len(server_ids) != len(names):
@@ -76,7 +80,7 @@ def console_watch(props: dict[str, Any]) -> ConsoleWatch | None:
                                          {**arguments, "api_timeout": CONSOLE_API_TIMEOUT})
 
     return ConsoleWatch(dict(zip(names, server_ids, strict=True)), connect,
-                        interval=console_logs.LOOK_EVERY_SECONDS)
+                        interval=console_logs.LOOK_EVERY_SECONDS, deadline=deadline)
 
 
 class ReadinessProvider(ResourceProvider):
@@ -86,7 +90,7 @@ class ReadinessProvider(ResourceProvider):
 
     def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
         target = HealthTarget.from_props(props)
-        watch = console_watch(props)
+        watch = console_watch(props, time.monotonic() + float(props["timeoutSeconds"]))
         # ClusterNotReady fails the operation; the engine shows its message (one line per
         # node that is not ready, no secret).
         health = wait_until_ready(target, probe_for(target.driver),
@@ -122,7 +126,7 @@ class ReadinessGate(Resource):
 
     def __init__(self, name: str, inputs: dict[str, Any], timeout: int,
                  opts: pulumi.ResourceOptions) -> None:
-        duration = f"{timeout + DELETE_MARGIN_SECONDS}s"
+        duration = f"{timeout + ENGINE_TIMEOUT_MARGIN_SECONDS}s"
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             custom_timeouts=pulumi.CustomTimeouts(create=duration, update=duration)))
         super().__init__(ReadinessProvider(), name,
