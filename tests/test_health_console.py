@@ -59,7 +59,7 @@ class FakeCompute:
 
 
 class FakeConnection:
-    def __init__(self, compute: FakeCompute) -> None:
+    def __init__(self, compute: Any) -> None:
         self.compute = compute
 
 
