@@ -11,6 +11,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 
 from coe_provider.plan.openstack_answers import OpenStackAnswers
 from coe_provider.plan.provider_answers import ProviderAnswers
+from coe_provider.plan.secrets import contains_secret, is_secret, wrap_secret
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 """Type token of the root stack resource."""
@@ -47,6 +48,10 @@ class RecordedResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     """Registered outputs of a component; for a port, load balancer or floating IP, the
     address the plan answered."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+    """A custom resource's outputs as the engine would store them: what the plan answered,
+    secret where the engine makes it so (not written to the plan document)."""
 
 
 _current = threading.local()
@@ -102,9 +107,14 @@ class RecordingMonitor(MockMonitor):
                 self.recorded[urn] = record
         _current.urn = urn
         try:
-            return super().RegisterResource(request)
+            response = super().RegisterResource(request)
         finally:
             _current.urn = None
+        if request.type != STACK_TYPE and request.custom:
+            record.state = stored_state(
+                integral_numbers(json_format.MessageToDict(response.object)), record.inputs,
+                list(request.additionalSecretOutputs))
+        return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         outputs = integral_numbers(json_format.MessageToDict(request.outputs))
@@ -114,6 +124,31 @@ class RecordingMonitor(MockMonitor):
             else:
                 self.stack_outputs = outputs
         return super().RegisterResourceOutputs(request)
+
+
+def stored_state(state: dict[str, Any], inputs: dict[str, Any],
+                 secret_outputs: list[str]) -> dict[str, Any]:
+    """Outputs with the secrecy the engine gives them: an output whose same-named input holds a
+    secret is secret (recursively through objects: the engine's ``annotateSecrets``), and so is
+    every output named in ``additionalSecretOutputs``."""
+    def annotate(outs: Any, ins: Any) -> Any:
+        if is_secret(outs) or not isinstance(outs, dict) or not isinstance(ins, dict):
+            return outs
+        result = dict(outs)
+        for key, value in ins.items():
+            if key not in result:
+                continue
+            if isinstance(result[key], dict) and isinstance(value, dict) and not is_secret(value):
+                result[key] = annotate(result[key], value)
+            elif contains_secret(value):
+                result[key] = wrap_secret(result[key])
+        return result
+
+    annotated: dict[str, Any] = annotate(state, inputs)
+    for key in secret_outputs:
+        if key in annotated:
+            annotated[key] = wrap_secret(annotated[key])
+    return annotated
 
 
 def integral_numbers(value: Any) -> Any:

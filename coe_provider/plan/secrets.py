@@ -25,6 +25,22 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
 
 
+def contains_secret(value: Any) -> bool:
+    """True when ``value`` is or holds a wire-format secret."""
+    if is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(item) for item in value)
+    return False
+
+
+def wrap_secret(value: Any) -> Any:
+    """``value`` in Pulumi's wire-format secret wrapper (unchanged if it is one already)."""
+    return value if is_secret(value) else {SIG_KEY: SECRET_SIG, "value": value}
+
+
 def redact(value: Any) -> Any:
     """Replace every secret with :data:`REDACTED` and every unknown with :data:`UNKNOWN`."""
     if is_secret(value):
