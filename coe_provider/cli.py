@@ -601,7 +601,8 @@ def import_magnum(
 @app.command()
 def cleanup(
     outputs: Annotated[str, typer.Argument(
-        help="`pulumi stack output --json --show-secrets` output: a file, or '-' for stdin.")],
+        help="`pulumi stack output --json` output (no secret is needed): a file, or '-' for "
+             "stdin.")],
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Only list what would be deleted and kept.")] = False,
     cluster: Annotated[str | None, typer.Option(

@@ -387,8 +387,10 @@ def _stack_outputs(tmp_path: Path, retain: bool = False) -> Path:
                "subnetId": target.subnet_id, "retainVolumes": retain, "cloud": None,
                "region": None}
     outputs = {"clusters": {"prod": {"name": "prod"}},
+               # As `pulumi stack output --json` prints them: secrets not shown.
                "cluster:prod": {"name": "prod", "cloudResourceTag": PROD_TAG,
-                                "cloudCleanup": cleanup},
+                                "cloudCleanup": cleanup, "kubeconfig": "[secret]",
+                                "sshPrivateKey": "[secret]"},
                "cluster:legacy": {"name": "legacy"}}
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))

@@ -1,6 +1,8 @@
-"""The delete step: ``python3 -m coe_provider.cleanup``, configured by its environment.
+"""The delete step of 0.1.0: ``python3 -m coe_provider.cleanup``, configured by its environment.
 
-Run by the cluster's cleanup command when ``pulumi destroy`` (or a replacement) deletes it.
+Run by the ``local.Command`` of a stack made by 0.1.0 when ``pulumi destroy`` deletes it before
+the stack's next ``pulumi up`` (which retires that command; see
+:mod:`coe_provider.cleanup.wiring`). Keep it: such stacks exist.
 It prints what it deleted and kept, so the destroy output lists retained volumes, and exits
 non-zero with one clear line when it cannot finish: the engine then stops before the network.
 """

@@ -1,6 +1,7 @@
 """``coe cleanup``: the delete step by hand, for the clusters of a stack's outputs.
 
-It takes what ``pulumi stack output --json --show-secrets`` prints (the command reads it as
+It takes what ``pulumi stack output --json`` prints (only the non-secret ``cloudCleanup``
+outputs are read; the command reads them as
 ``coe status`` does), picks the clusters with a ``cloudCleanup`` output, and lists
 (``--dry-run``) or deletes their cloud objects exactly as the delete step does, for example
 after servers were deleted outside a ``pulumi destroy``.

@@ -111,7 +111,7 @@ class CleanupTarget:
 
 
 def targets_from_stack_outputs(outputs: Mapping[str, Any]) -> dict[str, CleanupTarget]:
-    """Cluster name -> target, from ``pulumi stack output --json --show-secrets``.
+    """Cluster name -> target, from ``pulumi stack output --json`` (no secret is read).
 
     Clusters without a cloud provider have no ``cloudCleanup`` output and are left out.
     """
