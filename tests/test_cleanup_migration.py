@@ -23,10 +23,12 @@ import pytest
 
 from coe_provider.cli import plan_stack_file
 from coe_provider.plan.diff import diff_plans
+from coe_provider.plan.graph import deleted_before
 from coe_provider.plan.replacement import forcing_paths
 from coe_provider.plan.secrets import REDACTED
 from tests.cleanup_fixture import _balancer, _fip, _port, _volume
 from tests.fake_openstack import PASSWORD, FakeCloud, FakeOpenStack
+from tests.test_cleanup import assert_cleanup_between_servers_and_network
 
 DATA = Path(__file__).parent / "data" / "cleanup_migration"
 STACK_FILE = DATA / "Pulumi.prod.yaml"
@@ -47,7 +49,8 @@ def _resource(document: dict[str, Any], urn: str) -> dict[str, Any]:
 
 def test_the_next_update_moves_the_stack_without_running_its_cleanup() -> None:
     before = _recorded()
-    after = plan_stack_file(STACK_FILE, STACK_FILE.parents[3], RECORDED).as_json()
+    plan = plan_stack_file(STACK_FILE, STACK_FILE.parents[3], RECORDED)
+    after = plan.as_json()
     diff = diff_plans(before, after)
     assert [(c.type, c.name) for c in diff.creates] == [
         ("pulumi-python:dynamic:Resource", "prod-cleanup")]
@@ -64,7 +67,18 @@ def test_the_next_update_moves_the_stack_without_running_its_cleanup() -> None:
     # Stored for the later destroy: no delete, and nothing secret in the environment.
     assert "delete" not in new and REDACTED not in json.dumps(new)
     # Every other resource keeps its URN and inputs (servers only gain a dependency).
-    assert len(after["resources"]) == len(before["resources"]) + 1
+    assert {r["urn"] for r in after["resources"]} - {r["urn"] for r in before["resources"]} \
+        == {diff.creates[0].urn}
+    # This is k8s-ha with a bastion and drainOnDelete: the engine orders the cleanup after
+    # every node's server and its drain, and neither before nor after the bastion.
+    assert_cleanup_between_servers_and_network(plan.resources, "prod")
+    order = deleted_before(plan.resources)
+    [cleanup] = [r for r in plan.resources if r.name == "prod-cleanup"]
+    [bastion] = [r for r in plan.resources
+                 if r.name == "prod-bastion" and r.type.endswith(":Instance")]
+    drains = [r.urn for r in plan.resources if r.name.endswith("-drain")]
+    assert len(drains) == 5 and set(drains) <= order[cleanup.urn]
+    assert bastion.urn not in order[cleanup.urn] and cleanup.urn not in order[bastion.urn]
 
 
 @pytest.fixture
