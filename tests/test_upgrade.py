@@ -11,11 +11,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 from coe_provider_drivers.k8s_ubuntu.labels import DEFAULT_KUBE_TAG
+from typer.testing import CliRunner
 
-from coe_provider.cli import plan_stack_file, run_stack_file
+from coe_provider.cli import app, plan_stack_file, run_stack_file
 from coe_provider.errors import SpecError
 from coe_provider.plan.diff import diff_plans
 from coe_provider.plan.secrets import reveal
@@ -168,3 +170,32 @@ def test_a_new_stack_is_not_refused_for_fewer_masters() -> None:
     stack_file = RELEASE / "examples" / "k8s-ha" / STACK_FILES["k8s-ha"]
     plan = plan_stack_file(stack_file).as_json()
     assert coe_versions(plan["outputs"])["cluster:prod"] == "v1.31.2"
+
+
+def test_coe_validate_warns_on_a_minor_out_of_support_and_strict_fails() -> None:
+    runner = CliRunner()
+    stack_file = str(RELEASE / "examples" / "k8s-ha" / STACK_FILES["k8s-ha"])
+    result = runner.invoke(app, ["validate", stack_file])
+    assert result.exit_code == 0, result.output
+    assert "warning: clusters.prod.labels.kube_tag: Kubernetes 1.31 is out of upstream " \
+           "support" in result.stderr
+    strict = runner.invoke(app, ["validate", "--strict", stack_file])
+    assert strict.exit_code == 1
+    assert "--strict: 1 warning(s)" in strict.stderr
+
+
+def test_coe_version_is_the_release() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "coe-provider 0.2.0"
+
+
+def test_the_warning_reaches_the_pulumi_log(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running 0.1.0 cluster keeps 1.31: pulumi preview and up say it is out of support."""
+    warned: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: warned.append(message))
+    stack_file = RELEASE / "examples" / "k8s-ha" / STACK_FILES["k8s-ha"]
+    plan_stack_file(stack_file, state=state_file("k8s-ha", tmp_path))
+    assert [line for line in warned if line.startswith(
+        "prod.labels.kube_tag: Kubernetes 1.31 is out of upstream support")]

@@ -37,7 +37,9 @@ DEFAULT_KUBE_TAG = KUBE_RELEASES["1.36"]
 """1.36 rather than the newest minor, 1.37: cloud-provider-openstack, whose release minor
 follows the Kubernetes minor it supports, has no 1.37 release yet."""
 
-CLOUD_PROVIDER_TAGS: dict[str, str] = {"1.35": "v1.35.0", "1.36": "v1.36.0"}
+CLOUD_PROVIDER_TAGS: dict[str, str] = {
+    "1.31": "v1.31.1", "1.32": "v1.32.0", "1.33": "v1.33.0", "1.34": "v1.34.0",
+    "1.35": "v1.35.0", "1.36": "v1.36.0"}
 """The kubernetes/cloud-provider-openstack release for each Kubernetes minor that has one."""
 
 NEWEST_CLOUD_PROVIDER_TAG = CLOUD_PROVIDER_TAGS["1.36"]
