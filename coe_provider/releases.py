@@ -52,8 +52,13 @@ def _plain(value: Any) -> Any:
 
 def previous_stack_outputs() -> dict[str, Any]:
     """The running stack's outputs as the last update left them (empty for a new stack)."""
-    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": name})
+    qualified = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": qualified})
+    except Exception:
+        # A backend without project-scoped stack names (an old file backend) knows the
+        # stack by its bare name; a second failure is the real error.
+        result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": pulumi.get_stack()})
     value = result.value if isinstance(result.value, Mapping) else {}
     outputs = value.get("outputs")
     return _plain(outputs) if isinstance(outputs, Mapping) else {}

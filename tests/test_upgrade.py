@@ -22,6 +22,7 @@ from coe_provider.errors import SpecError
 from coe_provider.plan.diff import diff_plans
 from coe_provider.plan.secrets import reveal
 from coe_provider.plan.state import PriorState
+from coe_provider.releases import kept_releases, previous_cluster, previous_masters
 
 RELEASE = Path(__file__).parent / "data" / "upgrade" / "0.1.0"
 """Plans recorded by coe-provider 0.1.0 of its own examples (see its README)."""
@@ -199,3 +200,34 @@ def test_the_warning_reaches_the_pulumi_log(tmp_path: Path,
     plan_stack_file(stack_file, state=state_file("k8s-ha", tmp_path))
     assert [line for line in warned if line.startswith(
         "prod.labels.kube_tag: Kubernetes 1.31 is out of upstream support")]
+
+
+def test_a_stack_export_gives_the_root_stack_outputs_as_previous_outputs() -> None:
+    export = {"version": 3, "deployment": {"resources": [
+        {"urn": "urn:pulumi:prod::p::pulumi:pulumi:Stack::p-prod", "type": "pulumi:pulumi:Stack",
+         "outputs": {"clusters": {"c": {"name": "c", "driver": "k8s_ubuntu",
+                                        "coeVersion": "v1.35.2"}},
+                     "kubeconfig": {"ciphertext": "AAA"}}},
+    ]}}
+    outputs = PriorState.of(export).outputs
+    assert outputs["kubeconfig"] == "[secret]"
+    previous = previous_cluster(outputs, "c", "k8s_ubuntu")
+    assert previous == {"name": "c", "driver": "k8s_ubuntu", "coeVersion": "v1.35.2"}
+    assert previous_cluster(outputs, "c", "swarm_ubuntu") is None
+
+
+def test_running_masters_come_from_the_nodes_output_or_the_master_count() -> None:
+    with_nodes = {"nodes": [{"name": "c-master-0", "role": "master"},
+                            {"name": "c-master-2", "role": "master"},
+                            {"name": "c-w-0", "role": "worker"}]}
+    assert previous_masters(with_nodes, "c") == {"c-master-0", "c-master-2"}
+    from_count = {"nodeGroups": [{"name": "master", "count": 3}, {"name": "w", "count": 5}]}
+    assert previous_masters(from_count, "c") == {"c-master-0", "c-master-1", "c-master-2"}
+
+
+def test_a_record_wins_over_the_first_release_table() -> None:
+    assert kept_releases(None, {"kube_tag": "v1.31.2"}) is None
+    assert kept_releases({"coeVersion": "v1.31.2"}, {"kube_tag": "v1.31.2"}) == {
+        "kube_tag": "v1.31.2"}
+    assert kept_releases({"coeVersion": "v1.35.2", "releases": {"kube_tag": "v1.35.2"}},
+                         {"kube_tag": "v1.31.2"}) == {"kube_tag": "v1.35.2"}
