@@ -231,3 +231,28 @@ def test_a_record_wins_over_the_first_release_table() -> None:
         "kube_tag": "v1.31.2"}
     assert kept_releases({"coeVersion": "v1.35.2", "releases": {"kube_tag": "v1.35.2"}},
                          {"kube_tag": "v1.31.2"}) == {"kube_tag": "v1.35.2"}
+
+
+def test_an_explicit_kube_tag_change_reaches_new_nodes_only(tmp_path: Path) -> None:
+    stack_file = copy_example("k8s-ha", tmp_path)
+    template = stack_file.parent / "template.yaml"
+    document = yaml.safe_load(template.read_text())
+    document["labels"]["kube_tag"] = "v1.31.5"
+    template.write_text(yaml.safe_dump(document))
+    edit_cluster(stack_file, "prod", nodeGroups=[
+        {"name": "default-worker", "count": 4, "minCount": 1, "maxCount": 10},
+        {"name": "gpu", "count": 2, "minCount": 0, "maxCount": 4, "flavor": "g1.xlarge",
+         "labels": {"accelerator": "nvidia"}, "taints": ["nvidia.com/gpu=true:NoSchedule"]}])
+    state = state_file("k8s-ha", tmp_path)
+    plan = plan_stack_file(stack_file, state=state).as_json()
+    diff = diff_plans(recorded("k8s-ha"), plan)
+    assert diff.deletes == [] and diff.replaces == [] and diff.updates == []
+    assert "prod-default-worker-3" in {change.name for change in diff.creates}
+    detail = plan["outputs"]["cluster:prod"]
+    assert detail["coeVersion"] == "v1.31.2"  # the control plane still runs it
+    assert detail["releases"]["kube_tag"] == "v1.31.5"  # what new nodes install
+    prior = PriorState.of(recorded("k8s-ha"))
+    run = run_stack_file(stack_file, None, prior.openstack_answers())
+    new_worker = next(r for r in run.resources if r.name == "prod-default-worker-3"
+                      and r.type == "openstack:compute/instance:Instance")
+    assert "1.31.5" in str(reveal(new_worker.inputs["userData"]))
