@@ -22,6 +22,7 @@ from coe_provider.errors import SpecError
 from coe_provider.plan.diff import diff_plans
 from coe_provider.plan.secrets import reveal
 from coe_provider.plan.state import PriorState
+from coe_provider.registry import get_driver, registered_drivers
 from coe_provider.releases import kept_releases, previous_cluster, previous_masters
 
 RELEASE = Path(__file__).parent / "data" / "upgrade" / "0.1.0"
@@ -256,3 +257,13 @@ def test_an_explicit_kube_tag_change_reaches_new_nodes_only(tmp_path: Path) -> N
     new_worker = next(r for r in run.resources if r.name == "prod-default-worker-3"
                       and r.type == "openstack:compute/instance:Instance")
     assert "1.31.5" in str(reveal(new_worker.inputs["userData"]))
+
+
+@pytest.mark.parametrize("driver", sorted(registered_drivers()))
+def test_every_release_a_driver_records_is_one_of_its_labels(driver: str) -> None:
+    """The record pins labels: a key that is no label would be silently dropped."""
+    cls = get_driver(driver).cls
+    labels = cls.label_model()
+    recorded_now = cls.release_labels(labels)
+    assert set(recorded_now) <= set(cls.label_model.model_fields)
+    assert set(cls.first_release_labels(labels)) == set(recorded_now)
