@@ -56,7 +56,7 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
-from coe_provider.errors import SpecError
+from coe_provider.errors import SpecError, join_path
 from coe_provider.health.gate import ReadinessGate, gate_inputs
 from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
@@ -67,6 +67,13 @@ from coe_provider.network import cluster_network
 from coe_provider.openstack_provider import cluster_provider
 from coe_provider.pki import ssh_key
 from coe_provider.registry import DriverInfo, driver_directory
+from coe_provider.releases import (
+    RECORD_KEY,
+    kept_releases,
+    previous_cluster,
+    previous_stack_outputs,
+    quorum_issues,
+)
 from coe_provider.scaling import SSH_USER, SshPath, create_removal_command
 from coe_provider.security import create_security_groups
 from coe_provider.spec import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
@@ -151,6 +158,30 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         del spec
         return []
 
+    @classmethod
+    def release_labels(cls, labels: BaseModel) -> dict[str, Any]:
+        """Every label that chooses a release (a COE, CNI, runtime or add-on version), with the
+        value it resolves to under these labels and this driver's current defaults; none by
+        default. A cluster records them when it is created and keeps them (see
+        :mod:`coe_provider.releases`): a newer driver's defaults reach new clusters only."""
+        del labels
+        return {}
+
+    @classmethod
+    def first_release_labels(cls, labels: BaseModel) -> dict[str, Any]:
+        """What coe-provider 0.1.0, which kept no record, resolved :meth:`release_labels` to
+        for these labels: a running cluster found without a record keeps these. By default the
+        current resolution (for a driver that changed no default since)."""
+        return cls.release_labels(labels)
+
+    @classmethod
+    def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
+        """Accepted labels worth a warning (a release out of upstream support), as ``(label,
+        message)`` pairs; none by default. Shown by ``coe validate`` (``--strict`` fails on
+        them) and in the log of ``pulumi preview`` and ``pulumi up``."""
+        del labels
+        return []
+
     def prepare(self) -> None:
         """Create cluster-wide resources the bootstrap needs (keys, tokens); none by default.
 
@@ -217,6 +248,9 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """
         if resolved is None:
             resolved = self._validate(name, spec, base_dir or Path.cwd())
+        # The running cluster's checks (quorum) refuse before anything registers, the
+        # cluster's own provider included.
+        labels = self._keep_running_cluster(name, resolved)
         opts, openstack_settings = cluster_provider(name, resolved.spec.openstack, opts)
         super().__init__(self.type_token(), name, None, opts)
         self.openstack_settings = openstack_settings
@@ -226,8 +260,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """The cluster's name, prefix of every resource name."""
         self.spec: ClusterSpec = resolved.spec
         """The validated spec."""
-        self.labels: BaseModel = resolved.labels
-        """The driver's typed labels."""
+        self.labels: BaseModel = labels
+        """The driver's typed labels, with the releases a running cluster keeps."""
         self.proxy = ProxySettings(
             http_proxy=self.spec.template.http_proxy,
             https_proxy=self.spec.template.https_proxy,
@@ -235,6 +269,29 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         )
         """Proxy settings handed to every bootstrap."""
         self._build()
+
+    def _keep_running_cluster(self, name: str, resolved: ResolvedCluster) -> BaseModel:
+        """Read what the stack's previous outputs say about this cluster: refuse to remove
+        running masters without drainOnDelete, and keep the releases it was built with (labels
+        set explicitly win). Sets the release record and ``coeVersion``; logs label warnings."""
+        previous = previous_cluster(previous_stack_outputs(), name, self.driver_name())
+        issues = quorum_issues(previous, name, resolved.spec, name)
+        if issues:
+            raise SpecError(issues)
+        labels = resolved.labels
+        kept = kept_releases(previous, self.first_release_labels(labels))
+        if kept is not None:
+            labels = labels.model_copy(update={
+                label: value for label, value in kept.items()
+                if label in type(labels).model_fields and label not in labels.model_fields_set})
+        self.release_record: dict[str, Any] = self.release_labels(labels)
+        """The release labels this cluster's nodes install (output ``releases``)."""
+        self.coe_version_string: str = (str(previous["coeVersion"]) if previous
+                                        else self.coe_version(labels))
+        """What the control plane runs: the COE version the cluster was created with."""
+        for label, message in self.label_warnings(labels):
+            pulumi.log.warn(f"{join_path(name, 'labels', label)}: {message}")
+        return labels
 
     @classmethod
     def _validate(cls, name: str, spec: ClusterSpec | Mapping[str, Any],
@@ -324,8 +381,6 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """Fixed IPs of the workers, per node group."""
         self.coe: str = self.provides.coe
         """The orchestration engine."""
-        self.coe_version_string: str = self.coe_version(self.labels)
-        """The COE version the labels select."""
         self.extensions: dict[str, pulumi.Input[Any]] = {
             **self.extension_outputs(), **self._access_outputs(), **self._cleanup_outputs}
         """The driver's extension outputs, and the SSH access outputs."""
@@ -338,6 +393,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             "nodeAddresses": self.node_addresses,
             "coe": self.coe,
             "coeVersion": self.coe_version_string,
+            RECORD_KEY: self.release_record,
             "nodeGroups": self.node_group_summary(),
             "nodes": self.node_list(),
             "apiInternalHost": self.api_internal_host,
@@ -572,6 +628,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             "driver": self.driver_name(),
             "coe": self.coe,
             "coeVersion": self.coe_version_string,
+            RECORD_KEY: self.release_record,
             "masterCount": self.spec.master_count,
             "nodeCount": sum(g.count for g in self.spec.node_groups),
             "apiAddress": v["api"],
@@ -588,6 +645,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             "driver": self.driver_name(),
             "coe": self.coe,
             "coeVersion": self.coe_version_string,
+            RECORD_KEY: self.release_record,
             "apiAddress": self.api_address,
             "masterAddresses": self.master_addresses,
             "nodeAddresses": self.node_addresses,

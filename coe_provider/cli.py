@@ -80,6 +80,28 @@ app = typer.Typer(
 )
 
 
+def package_version() -> str:
+    """coe-provider's release (0.1.0 was commit 581c030), from the installed distribution."""
+    from importlib.metadata import version
+
+    return version("coe-provider")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"coe-provider {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print coe-provider's release and exit.")] = False,
+) -> None:
+    """Container orchestration clusters on OpenStack: validate, plan offline, diff plans."""
+
+
 def make_console(stderr: bool = False) -> Console:
     """A console on stdout (or stderr): colour and live display only on a terminal."""
     stream = sys.stderr if stderr else sys.stdout
@@ -158,8 +180,11 @@ def drivers(
 @app.command()
 def validate(
     file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml or a cluster YAML file.")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 on warnings too (a kube_tag out of upstream support).")] = False,
 ) -> None:
-    """Check every cluster of a stack file or cluster file; exit 1 listing each broken rule."""
+    """Check every cluster of a stack file or cluster file; exit 1 listing each broken rule
+    (warnings are printed and do not fail unless --strict)."""
     try:
         settings = coe_settings_from_file(file)
         config, secret_keys = read_stack_config(file)
@@ -180,6 +205,12 @@ def validate(
             f"{spec.master_count} master{'s' if spec.master_count != 1 else ''}, "
             f"{workers} worker{'s' if workers != 1 else ''} in {len(spec.node_groups)} "
             f"node group{'s' if len(spec.node_groups) != 1 else ''})")
+    warnings = [f"warning: {issue.path}: {issue.rule}"
+                for cluster in resolved.values() for issue in cluster.warnings]
+    for line in warnings:
+        sys.stderr.write(line + "\n")
+    if strict and warnings:
+        fail(EXIT_INVALID, f"--strict: {len(warnings)} warning(s)")
 
 
 # ----------------------------------------------------------------------------------- schema

@@ -16,9 +16,14 @@ from coe_provider_drivers.k8s_ubuntu.kubeadm import API_VERSION
 from coe_provider_drivers.k8s_ubuntu.labels import (
     CLOUD_PROVIDER_TAGS,
     DEFAULT_KUBE_TAG,
+    INSTALLABLE_KUBE_MINORS,
     KUBE_RELEASES,
     SUPPORTED_KUBE_MINORS,
     KubernetesLabels,
+    Support,
+    kube_tag_problem,
+    minor_support,
+    version_range,
 )
 from jsonschema import Draft202012Validator
 
@@ -40,7 +45,9 @@ def test_supported_minors_are_three_consecutive_with_a_known_release() -> None:
     numbers = [int(minor.split(".")[1]) for minor in SUPPORTED_KUBE_MINORS]
     assert len(numbers) == 3
     assert numbers == list(range(numbers[0], numbers[0] + 3))
-    assert tuple(KUBE_RELEASES) == SUPPORTED_KUBE_MINORS
+    assert tuple(KUBE_RELEASES) == INSTALLABLE_KUBE_MINORS
+    assert INSTALLABLE_KUBE_MINORS[-3:] == SUPPORTED_KUBE_MINORS
+    assert INSTALLABLE_KUBE_MINORS[0] == "1.31"  # kubeadm v1beta4 and pkgs.k8s.io from 1.31
     assert all(minor_of(tag) == minor for minor, tag in KUBE_RELEASES.items())
 
 
@@ -70,8 +77,8 @@ def setting(user_data: str, name: str) -> str:
     return found[0]
 
 
-@pytest.mark.parametrize("minor", SUPPORTED_KUBE_MINORS)
-def test_every_supported_minor_renders_its_repository_and_cloud_provider(minor: str) -> None:
+@pytest.mark.parametrize("minor", INSTALLABLE_KUBE_MINORS)
+def test_every_installable_minor_renders_its_repository_and_cloud_provider(minor: str) -> None:
     tag = KUBE_RELEASES[minor]
     user_data = master_user_data({"kube_tag": tag})
     assert setting(user_data, "KUBE_MINOR") == minor
@@ -99,13 +106,15 @@ def test_an_explicit_cloud_provider_tag_wins() -> None:
     assert setting(user_data, "CLOUD_PROVIDER_VERSION") == "v1.35.0"
 
 
-@pytest.mark.parametrize(("tag", "why", "nearest"), [
-    ("v1.34.9", "is out of upstream support", KUBE_RELEASES[SUPPORTED_KUBE_MINORS[0]]),
-    ("v1.27.3", "is out of upstream support", KUBE_RELEASES[SUPPORTED_KUBE_MINORS[0]]),
-    ("v1.99.0", "is newer than this driver supports", KUBE_RELEASES[SUPPORTED_KUBE_MINORS[-1]]),
+@pytest.mark.parametrize(("tag", "why"), [
+    ("v1.30.5", "predates kubeadm's v1beta4 configuration"),
+    ("v1.27.3", "predates kubeadm's v1beta4 configuration"),
+    ("v1.38.0", "is newer than this driver knows"),
+    ("v1.99.0", "is newer than this driver knows"),
+    ("1.36.4", "must look like"),
 ])
-def test_unsupported_minor_names_the_range_and_the_nearest_release(
-        tag: str, why: str, nearest: str, tmp_path: Path) -> None:
+def test_a_minor_the_driver_cannot_install_is_refused_naming_the_range(
+        tag: str, why: str, tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         resolve_clusters({"clusters": {"c1": cluster_with({"kube_tag": tag})}}, tmp_path)
     messages = [str(issue) for issue in caught.value.issues]
@@ -113,8 +122,36 @@ def test_unsupported_minor_names_the_range_and_the_nearest_release(
     message = messages[0]
     assert message.startswith("clusters.c1.labels.kube_tag: "), message
     assert why in message
-    assert ", ".join(SUPPORTED_KUBE_MINORS) in message
-    assert f"nearest supported release: {nearest}" in message
+    assert version_range() in message
+    assert all(release in message for release in KUBE_RELEASES.values())
+    assert_advises_only_accepted_tags(message)
+
+
+@pytest.mark.parametrize("minor", [m for m in INSTALLABLE_KUBE_MINORS
+                                   if m not in SUPPORTED_KUBE_MINORS])
+def test_a_minor_out_of_upstream_support_is_accepted_with_a_warning(
+        minor: str, tmp_path: Path) -> None:
+    tag = f"v{minor}.3"
+    resolved = resolve_clusters({"clusters": {"c1": cluster_with({"kube_tag": tag})}},
+                                tmp_path)["c1"]
+    assert minor_support(minor) is Support.OUT_OF_SUPPORT
+    (warning,) = resolved.warnings
+    assert warning.path == "clusters.c1.labels.kube_tag"
+    assert f"Kubernetes {minor} is out of upstream support" in warning.rule
+    assert all(release in warning.rule for release in KUBE_RELEASES.values())
+    assert_advises_only_accepted_tags(warning.rule)
+
+
+def test_a_supported_minor_earns_no_warning(tmp_path: Path) -> None:
+    resolved = resolve_clusters({"clusters": {"c1": cluster_with({})}}, tmp_path)["c1"]
+    assert resolved.warnings == ()
+
+
+def assert_advises_only_accepted_tags(message: str) -> None:
+    """Every release a message names (beyond the one it quotes) is one validation accepts."""
+    named = re.findall(r"\bv1\.\d+\.\d+\b", message.split("(got ", 1)[-1].split(";", 1)[-1])
+    assert named
+    assert all(kube_tag_problem(tag) is None for tag in named), named
 
 
 def test_schema_follows_the_supported_minors() -> None:
@@ -123,7 +160,7 @@ def test_schema_follows_the_supported_minors() -> None:
     check = Draft202012Validator({**kube_tag, "$schema": schema["$schema"]})
     for tag in KUBE_RELEASES.values():
         assert check.is_valid(tag), tag
-    assert not check.is_valid("v1.34.9")
+    assert not check.is_valid("v1.30.9")
     assert not check.is_valid("v1.38.0")
 
 

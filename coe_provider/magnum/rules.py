@@ -258,8 +258,8 @@ def _service_cidr() -> tuple[str, Handler]:
 
 
 def _kube_tag(value: Any, context: Context) -> Outcome:
-    # The driver's label model decides, and its refusal names the supported range and the
-    # nearest supported release.
+    # The driver's label model decides, and its refusal names the installable and supported
+    # minors with the newest patch of each.
     match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", str(value).strip())
     if not match:
         return Outcome(Status.UNSUPPORTED, "labels.kube_tag", None,
@@ -498,8 +498,8 @@ LABELS: tuple[Rule, ...] = (
     rule("max_node_count", "", _node_count_bound("maxCount")),
     # Kubernetes itself
     rule("kube_tag", "v1.23.3-rancher1 (Yoga)", (
-        "label `kube_tag` when the driver supports its minor (else refused, with the "
-        "nearest supported release)", _kube_tag), KUBERNETES),
+        "label `kube_tag` when the driver can install its minor (else refused, naming the "
+        "range and each minor's newest patch)", _kube_tag), KUBERNETES),
     rule("cloud_provider_enabled", "cluster_user_trust (false); true with volume_driver cinder",
          ("label `cloud_provider_enabled`", _cloud_provider), KUBERNETES),
     rule("cinder_csi_enabled", "true (Victoria)", (

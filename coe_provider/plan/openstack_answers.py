@@ -110,6 +110,11 @@ class OpenStackAnswers:
     """(type, name) -> the address a previous plan or state reported; such a resource keeps
     it, and no new one is given it."""
 
+    previous_outputs: dict[str, Any] = field(default_factory=dict)
+    """The stack outputs a previous plan or state recorded: the answer to the engine's
+    ``pulumi:pulumi:readStackOutputs`` for the running stack (see
+    :mod:`coe_provider.releases`)."""
+
     reported: dict[str, dict[str, Any]] = field(default_factory=dict)
     """URN -> the address outputs answered (see :func:`address_of`), which the plan records so
     that the next plan can keep them."""

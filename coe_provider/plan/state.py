@@ -11,7 +11,7 @@ plans (and of ``coe diff`` between them) follows what a real update would do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from coe_provider.plan.graph import PlanResource
@@ -29,14 +29,20 @@ class PriorState:
     addresses: dict[tuple[str, str], str]
     """(type, name) -> the address of a port, load balancer or floating IP."""
 
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The stack's outputs (secrets redacted): what the program reads of its running clusters
+    (:mod:`coe_provider.releases`)."""
+
     @classmethod
     def of(cls, document: Mapping[str, Any]) -> PriorState:
         """Read a plan document or a ``pulumi stack export`` document."""
-        return cls(prior_inputs(document), prior_addresses(document))
+        return cls(prior_inputs(document), prior_addresses(document), prior_outputs(document))
 
     def openstack_answers(self) -> OpenStackAnswers:
-        """Answers under which these resources keep their addresses."""
-        return OpenStackAnswers(kept_addresses=dict(self.addresses))
+        """Answers under which these resources keep their addresses and the program reads
+        these outputs as the stack's previous ones."""
+        return OpenStackAnswers(kept_addresses=dict(self.addresses),
+                                previous_outputs=dict(self.outputs))
 
 
 def stored_resources(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -44,6 +50,18 @@ def stored_resources(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if "resources" in document:
         return list(document["resources"])
     return list((document.get("deployment") or {}).get("resources") or [])
+
+
+def prior_outputs(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The stack outputs of a plan document, or of a ``pulumi stack export`` document (the
+    root stack resource's outputs; encrypted values count as redacted)."""
+    if "resources" in document:
+        return dict(document.get("outputs") or {})
+    for resource in stored_resources(document):
+        if resource.get("type") == "pulumi:pulumi:Stack":
+            return {key: REDACTED if isinstance(value, dict) and "ciphertext" in value else value
+                    for key, value in (resource.get("outputs") or {}).items()}
+    return {}
 
 
 def prior_addresses(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:

@@ -40,7 +40,7 @@ from coe_provider.spec import ClusterSpec
 from . import health
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
-from .labels import KubernetesLabels, overlapping_networks
+from .labels import RELEASE_0_1_0, KubernetesLabels, kube_tag_warning, overlapping_networks
 
 API_PORT = 6443
 """kube-apiserver's port."""
@@ -68,6 +68,29 @@ class KubernetesUbuntuCluster(CoeCluster):
     def coe_version(cls, labels: BaseModel) -> str:
         assert isinstance(labels, KubernetesLabels)
         return labels.kube_tag
+
+    @classmethod
+    def release_labels(cls, labels: BaseModel) -> dict[str, Any]:
+        """Kubernetes, the CNI, cloud-provider-openstack (with Cinder CSI) and containerd."""
+        assert isinstance(labels, KubernetesLabels)
+        return {"kube_tag": labels.kube_tag, "cni_version": labels.resolved_cni_version,
+                "cloud_provider_tag": labels.resolved_cloud_provider_tag,
+                "containerd_version": labels.containerd_version}
+
+    @classmethod
+    def first_release_labels(cls, labels: BaseModel) -> dict[str, Any]:
+        """The 0.1.0 table (:data:`RELEASE_0_1_0`), its CNI version for these labels' CNI."""
+        assert isinstance(labels, KubernetesLabels)
+        table = dict(RELEASE_0_1_0)
+        cni_versions = table["cni_version"]
+        assert isinstance(cni_versions, dict)
+        return {**table, "cni_version": cni_versions[labels.cni]}
+
+    @classmethod
+    def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
+        assert isinstance(labels, KubernetesLabels)
+        warning = kube_tag_warning(labels.kube_tag)
+        return [("kube_tag", warning)] if warning else []
 
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:

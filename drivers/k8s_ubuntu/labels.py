@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 from typing import Literal
@@ -11,22 +12,34 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from coe_provider.labelrules import check_apt_version, overlaps_node_subnet
 from coe_provider.spec import ClusterSpec, check_cidr, rule
 
-SUPPORTED_KUBE_MINORS: tuple[str, ...] = ("1.35", "1.36", "1.37")
-"""Kubernetes minors ``kube_tag`` may name, oldest first: the three in upstream support on
-2026-12-03 (1.35 until 2027-02-28, 1.36 until 2027-06-28, 1.37 until 2027-10-28; 1.34 ended on
-2026-10-27). Each has a pkgs.k8s.io repository and reads kubeadm's v1beta4 configuration, which
-this driver writes. Older minors are refused, naming this range; so are newer ones, until the
-driver is checked against them."""
+INSTALLABLE_KUBE_MINORS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36",
+                                            "1.37")
+"""Kubernetes minors ``kube_tag`` may name, oldest first: each has a pkgs.k8s.io repository and
+reads kubeadm's v1beta4 configuration (new in 1.31), which this driver writes. Newer minors are
+refused until the driver is checked against them."""
 
-KUBE_RELEASES: dict[str, str] = {"1.35": "v1.35.9", "1.36": "v1.36.4", "1.37": "v1.37.1"}
-"""The newest patch release of each supported minor known to this driver; the one suggested
-when a ``kube_tag`` falls outside :data:`SUPPORTED_KUBE_MINORS`."""
+SUPPORT_ENDS: dict[str, str] = {
+    "1.31": "2025-10-28", "1.32": "2026-02-28", "1.33": "2026-06-28", "1.34": "2026-10-27",
+    "1.35": "2027-02-28", "1.36": "2027-06-28", "1.37": "2027-10-28"}
+"""The day upstream patch support of each installable minor ends (kubernetes.io/releases)."""
+
+SUPPORTED_KUBE_MINORS: tuple[str, ...] = ("1.35", "1.36", "1.37")
+"""The installable minors in upstream support on 2026-12-03 (see :data:`SUPPORT_ENDS`). A
+``kube_tag`` of an older installable minor is accepted with a warning."""
+
+KUBE_RELEASES: dict[str, str] = {
+    "1.31": "v1.31.14", "1.32": "v1.32.13", "1.33": "v1.33.11", "1.34": "v1.34.9",
+    "1.35": "v1.35.9", "1.36": "v1.36.4", "1.37": "v1.37.1"}
+"""The newest patch release of each installable minor known to this driver; named in every
+version message."""
 
 DEFAULT_KUBE_TAG = KUBE_RELEASES["1.36"]
 """1.36 rather than the newest minor, 1.37: cloud-provider-openstack, whose release minor
 follows the Kubernetes minor it supports, has no 1.37 release yet."""
 
-CLOUD_PROVIDER_TAGS: dict[str, str] = {"1.35": "v1.35.0", "1.36": "v1.36.0"}
+CLOUD_PROVIDER_TAGS: dict[str, str] = {
+    "1.31": "v1.31.1", "1.32": "v1.32.0", "1.33": "v1.33.0", "1.34": "v1.34.0",
+    "1.35": "v1.35.0", "1.36": "v1.36.0"}
 """The kubernetes/cloud-provider-openstack release for each Kubernetes minor that has one."""
 
 NEWEST_CLOUD_PROVIDER_TAG = CLOUD_PROVIDER_TAGS["1.36"]
@@ -36,25 +49,75 @@ DEFAULT_CNI_VERSIONS = {"calico": "v3.33.1", "flannel": "v0.28.9"}
 """CNI release used when ``cni_version`` is not set; both support every minor above (Calico
 3.33 is tested on Kubernetes 1.35 to 1.37)."""
 
+RELEASE_0_1_0: dict[str, object] = {
+    "kube_tag": "v1.31.2",
+    "cni_version": {"calico": "v3.28.2", "flannel": "v0.25.7"},
+    "cloud_provider_tag": "v1.31.1",
+    "containerd_version": None,
+}
+"""What coe-provider 0.1.0 (commit 581c030) installed for each release label left unset
+(``cni_version`` per CNI; ``None``: the distribution's package). Its clusters kept no record of
+their releases, so a cluster found without one resolves to this table."""
+
 _KUBE_TAG = re.compile(r"^v1\.(\d+)\.(\d+)$")
-_MINORS = tuple(int(minor.split(".")[1]) for minor in SUPPORTED_KUBE_MINORS)
-_SUPPORTED_KUBE_TAG = rf"^v1\.({'|'.join(map(str, _MINORS))})\.\d+$"
+_MINORS = tuple(int(minor.split(".")[1]) for minor in INSTALLABLE_KUBE_MINORS)
+_INSTALLABLE_KUBE_TAG = rf"^v1\.({'|'.join(map(str, _MINORS))})\.\d+$"
+
+
+class Support(enum.Enum):
+    """Where a Kubernetes minor stands for this driver."""
+
+    SUPPORTED = "supported"
+    """Installable and in upstream support."""
+    OUT_OF_SUPPORT = "out-of-support"
+    """Installable, but upstream no longer patches it: accepted with a warning."""
+    TOO_OLD = "too-old"
+    """Older than kubeadm v1beta4 and pkgs.k8s.io: refused."""
+    TOO_NEW = "too-new"
+    """Newer than this driver knows: refused."""
+
+
+def minor_support(minor: str) -> Support:
+    """Where Kubernetes ``minor`` (``"1.34"``) stands: the support table as a function, for
+    any policy that must treat out-of-support minors differently."""
+    number = int(minor.split(".")[1])
+    if number < _MINORS[0]:
+        return Support.TOO_OLD
+    if number > _MINORS[-1]:
+        return Support.TOO_NEW
+    return Support.SUPPORTED if minor in SUPPORTED_KUBE_MINORS else Support.OUT_OF_SUPPORT
+
+
+def version_range() -> str:
+    """The installable and supported minors with the newest patch of each, for messages."""
+    releases = ", ".join(KUBE_RELEASES[minor] for minor in INSTALLABLE_KUBE_MINORS)
+    return (f"installable: {INSTALLABLE_KUBE_MINORS[0]} to {INSTALLABLE_KUBE_MINORS[-1]}, in "
+            f"upstream support: {SUPPORTED_KUBE_MINORS[0]} to {SUPPORTED_KUBE_MINORS[-1]}; "
+            f"newest patches: {releases}")
 
 
 def kube_tag_problem(value: str) -> str | None:
     """Why ``value`` cannot be this driver's ``kube_tag``, or ``None`` when it can."""
     match = _KUBE_TAG.match(value)
     if not match:
-        return f"must look like {DEFAULT_KUBE_TAG} (got {value!r})"
-    minor = int(match.group(1))
-    if minor in _MINORS:
+        return f"must look like {DEFAULT_KUBE_TAG} (got {value!r}; {version_range()})"
+    support = minor_support(f"1.{match.group(1)}")
+    if support not in (Support.TOO_OLD, Support.TOO_NEW):
         return None
-    too_old = minor < _MINORS[0]
-    nearest = KUBE_RELEASES[SUPPORTED_KUBE_MINORS[0 if too_old else -1]]
-    why = "is out of upstream support" if too_old else "is newer than this driver supports"
-    return (f"Kubernetes 1.{minor} {why}; supported minors are "
-            f"{', '.join(SUPPORTED_KUBE_MINORS)} (got {value!r}; nearest supported release: "
-            f"{nearest})")
+    why = ("predates kubeadm's v1beta4 configuration, which this driver writes"
+           if support is Support.TOO_OLD else "is newer than this driver knows")
+    return f"Kubernetes 1.{match.group(1)} {why} (got {value!r}; {version_range()})"
+
+
+def kube_tag_warning(value: str) -> str | None:
+    """The warning an accepted ``kube_tag`` of a minor out of upstream support earns."""
+    match = _KUBE_TAG.match(value)
+    if not match or minor_support(f"1.{match.group(1)}") is not Support.OUT_OF_SUPPORT:
+        return None
+    minor = f"1.{match.group(1)}"
+    return (f"Kubernetes {minor} is out of upstream support since {SUPPORT_ENDS[minor]}: "
+            f"{value} gets no more fixes; new clusters should use a supported minor "
+            f"(got {value!r}; {version_range()})")
 
 
 class KubernetesLabels(BaseModel):
@@ -63,8 +126,9 @@ class KubernetesLabels(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     kube_tag: str = Field(default=DEFAULT_KUBE_TAG,
-                          json_schema_extra={"pattern": _SUPPORTED_KUBE_TAG})
-    """Kubernetes version, ``vMAJOR.MINOR.PATCH``, of a minor in upstream support."""
+                          json_schema_extra={"pattern": _INSTALLABLE_KUBE_TAG})
+    """Kubernetes version, ``vMAJOR.MINOR.PATCH``, of an installable minor (one out of
+    upstream support earns a warning)."""
 
     cni: Literal["calico", "flannel"] = "calico"
     """Pod network."""
@@ -156,9 +220,16 @@ __all__ = [
     "CLOUD_PROVIDER_TAGS",
     "DEFAULT_CNI_VERSIONS",
     "DEFAULT_KUBE_TAG",
+    "INSTALLABLE_KUBE_MINORS",
     "KUBE_RELEASES",
+    "RELEASE_0_1_0",
     "SUPPORTED_KUBE_MINORS",
+    "SUPPORT_ENDS",
     "KubernetesLabels",
+    "Support",
     "kube_tag_problem",
+    "kube_tag_warning",
+    "minor_support",
     "overlapping_networks",
+    "version_range",
 ]

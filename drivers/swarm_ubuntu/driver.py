@@ -67,6 +67,12 @@ class SwarmUbuntuCluster(CoeCluster):
         return labels.docker_version or "distribution"
 
     @classmethod
+    def release_labels(cls, labels: BaseModel) -> dict[str, Any]:
+        """Docker's package version (None: the distribution's, as in 0.1.0)."""
+        assert isinstance(labels, SwarmLabels)
+        return {"docker_version": labels.docker_version}
+
+    @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, SwarmLabels)
         return pool_issues(labels, spec)

@@ -1,0 +1,269 @@
+"""Upgrading coe-provider never breaks a running cluster: each example the previous release
+shipped, planned with the current code and the plan that release recorded as its state (as
+``pulumi up`` after an upgrade), plans with no refusal, no replacement, deletion or update of
+what exists and the same ``coeVersion``; releases stay what the cluster was built with; and
+removing masters without ``drainOnDelete`` is refused before anything is registered."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from coe_provider_drivers.k8s_ubuntu.labels import DEFAULT_KUBE_TAG
+from typer.testing import CliRunner
+
+from coe_provider.cli import app, plan_stack_file, run_stack_file
+from coe_provider.errors import SpecError
+from coe_provider.plan.diff import diff_plans
+from coe_provider.plan.secrets import reveal
+from coe_provider.plan.state import PriorState
+from coe_provider.registry import get_driver, registered_drivers
+from coe_provider.releases import kept_releases, previous_cluster, previous_masters
+
+RELEASE = Path(__file__).parent / "data" / "upgrade" / "0.1.0"
+"""Plans recorded by coe-provider 0.1.0 of its own examples (see its README)."""
+
+STACK_FILES = {
+    "k8s-ha": "Pulumi.prod.yaml", "k8s-python": "Pulumi.dev.yaml",
+    "k8s-single": "Pulumi.dev.yaml", "mixed": "Pulumi.prod.yaml", "swarm": "Pulumi.prod.yaml",
+}
+"""Each example 0.1.0 shipped, with its stack file."""
+
+RELEASE_0_1_0_K8S = {"kube_tag": "v1.31.2", "cni_version": "v3.28.2",
+                     "cloud_provider_tag": "v1.31.1"}
+"""What 0.1.0 installed by default (its labels.py at 581c030)."""
+
+
+def recorded(example: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((RELEASE / f"{example}.json").read_text())
+    return document
+
+
+def coe_versions(outputs: dict[str, Any]) -> dict[str, str]:
+    """Every ``coeVersion`` in the stack outputs, by where it is."""
+    found: dict[str, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "coeVersion":
+                    found[path] = item
+                walk(item, f"{path}.{key}" if path else key)
+
+    walk(outputs, "")
+    return found
+
+
+def copy_example(example: str, tmp_path: Path) -> Path:
+    """The 0.1.0 example's directory, copied so a test may edit its stack file."""
+    target = tmp_path / example
+    shutil.copytree(RELEASE / "examples" / example, target)
+    return target / STACK_FILES[example]
+
+
+def edit_cluster(stack_file: Path, name: str, **changes: Any) -> None:
+    document = yaml.safe_load(stack_file.read_text())
+    document["config"]["coe:clusters"][name].update(changes)
+    stack_file.write_text(yaml.safe_dump(document))
+
+
+def state_file(example: str, tmp_path: Path) -> Path:
+    path = tmp_path / f"{example}-state.json"
+    path.write_text(json.dumps(recorded(example)))
+    return path
+
+
+@pytest.mark.parametrize("example", sorted(STACK_FILES))
+def test_a_stack_of_the_previous_release_plans_unchanged(example: str) -> None:
+    old = recorded(example)
+    stack_file = RELEASE / "examples" / example / STACK_FILES[example]
+    new = plan_stack_file(stack_file, state=RELEASE / f"{example}.json").as_json()
+    diff = diff_plans(old, new)
+    assert diff.deletes == [] and diff.replaces == [] and diff.updates == []
+    # New in this release, created beside what runs: the readiness gate and the cleanup.
+    assert {change.type for change in diff.creates} <= {
+        "pulumi-python:dynamic:Resource", "command:local:Command", "random:index/randomId:RandomId"}
+    before, after = coe_versions(old["outputs"]), coe_versions(new["outputs"])
+    assert before and before == after
+
+
+def test_a_0_1_0_cluster_without_kube_tag_keeps_0_1_0_releases_on_new_nodes(
+        tmp_path: Path) -> None:
+    stack_file = copy_example("k8s-ha", tmp_path)
+    template = stack_file.parent / "template.yaml"
+    document = yaml.safe_load(template.read_text())
+    del document["labels"]["kube_tag"]
+    template.write_text(yaml.safe_dump(document))
+    edit_cluster(stack_file, "prod", nodeGroups=[
+        {"name": "default-worker", "count": 4, "minCount": 1, "maxCount": 10},
+        {"name": "gpu", "count": 2, "minCount": 0, "maxCount": 4, "flavor": "g1.xlarge",
+         "labels": {"accelerator": "nvidia"}, "taints": ["nvidia.com/gpu=true:NoSchedule"]}])
+    prior = PriorState.of(recorded("k8s-ha"))
+    run = run_stack_file(stack_file, None, prior.openstack_answers())
+    detail = reveal(run.stack_outputs["cluster:prod"])
+    assert detail["coeVersion"] == "v1.31.2"
+    assert detail["releases"] == {**RELEASE_0_1_0_K8S, "containerd_version": "1.7.12-0ubuntu4"}
+    new_worker = next(r for r in run.resources if r.name == "prod-default-worker-3"
+                      and r.type == "openstack:compute/instance:Instance")
+    user_data = str(reveal(new_worker.inputs["userData"]))
+    assert "1.31.2" in user_data
+    assert DEFAULT_KUBE_TAG.removeprefix("v") not in user_data
+
+
+def test_a_cluster_keeps_its_record_when_the_defaults_move(tmp_path: Path) -> None:
+    """A cluster made by this release records its releases; planned again by a release whose
+    defaults differ (here: a record naming other releases), it keeps the recorded ones."""
+    stack_file = copy_example("k8s-single", tmp_path)
+    document = yaml.safe_load(stack_file.read_text())
+    cluster = next(iter(document["config"]["coe:clusters"].values()))
+    cluster["template"]["labels"].pop("kube_tag")
+    stack_file.write_text(yaml.safe_dump(document))
+    first = plan_stack_file(stack_file).as_json()
+    name = next(iter(document["config"]["coe:clusters"]))
+    assert first["outputs"][f"cluster:{name}"]["releases"]["kube_tag"] == DEFAULT_KUBE_TAG
+    kept = {"kube_tag": "v1.35.2", "cni_version": "v3.30.0", "cloud_provider_tag": "v1.35.0",
+            "containerd_version": None}
+    first["outputs"][f"cluster:{name}"]["releases"] = kept
+    first["outputs"][f"cluster:{name}"]["coeVersion"] = "v1.35.2"
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(first))
+    second = plan_stack_file(stack_file, state=state).as_json()
+    assert second["outputs"][f"cluster:{name}"]["releases"] == kept
+    assert second["outputs"][f"cluster:{name}"]["coeVersion"] == "v1.35.2"
+
+
+@pytest.mark.parametrize(("example", "cluster"), [("k8s-ha", "prod"), ("swarm", "swarm")])
+def test_removing_running_masters_without_drain_is_refused(example: str, cluster: str,
+                                                           tmp_path: Path) -> None:
+    stack_file = copy_example(example, tmp_path)
+    edit_cluster(stack_file, cluster, masterCount=1)
+    with pytest.raises(SpecError) as refused:
+        plan_stack_file(stack_file, state=state_file(example, tmp_path))
+    message = str(refused.value)
+    assert f"{cluster}.masterCount: removes running masters {cluster}-master-1, " \
+           f"{cluster}-master-2" in message
+    assert "drainOnDelete" in message
+
+
+def test_replacing_a_running_master_without_drain_is_refused(tmp_path: Path) -> None:
+    stack_file = copy_example("k8s-ha", tmp_path)
+    edit_cluster(stack_file, "prod", masterReplace=[1])
+    with pytest.raises(SpecError, match=r"prod\.masterReplace: replaces running masters "
+                                        r"prod-master-1"):
+        plan_stack_file(stack_file, state=state_file("k8s-ha", tmp_path))
+
+
+def test_removing_masters_with_drain_on_delete_proceeds(tmp_path: Path) -> None:
+    stack_file = copy_example("k8s-ha", tmp_path)
+    edit_cluster(stack_file, "prod", masterCount=1, drainOnDelete=True,
+                 template={"sshAllowedCidrs": ["192.0.2.10/32"], "bastion": True})
+    plan = plan_stack_file(stack_file, state=state_file("k8s-ha", tmp_path)).as_json()
+    deleted = {change.name for change in diff_plans(recorded("k8s-ha"), plan).deletes}
+    assert {"prod-master-1", "prod-master-2"} <= deleted
+
+
+def test_a_new_stack_is_not_refused_for_fewer_masters() -> None:
+    """Without previous outputs nothing runs: the same stack file plans."""
+    stack_file = RELEASE / "examples" / "k8s-ha" / STACK_FILES["k8s-ha"]
+    plan = plan_stack_file(stack_file).as_json()
+    assert coe_versions(plan["outputs"])["cluster:prod"] == "v1.31.2"
+
+
+def test_coe_validate_warns_on_a_minor_out_of_support_and_strict_fails() -> None:
+    runner = CliRunner()
+    stack_file = str(RELEASE / "examples" / "k8s-ha" / STACK_FILES["k8s-ha"])
+    result = runner.invoke(app, ["validate", stack_file])
+    assert result.exit_code == 0, result.output
+    assert "warning: clusters.prod.labels.kube_tag: Kubernetes 1.31 is out of upstream " \
+           "support" in result.stderr
+    strict = runner.invoke(app, ["validate", "--strict", stack_file])
+    assert strict.exit_code == 1
+    assert "--strict: 1 warning(s)" in strict.stderr
+
+
+def test_coe_version_is_the_release() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "coe-provider 0.2.0"
+
+
+def test_the_warning_reaches_the_pulumi_log(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running 0.1.0 cluster keeps 1.31: pulumi preview and up say it is out of support."""
+    warned: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: warned.append(message))
+    stack_file = RELEASE / "examples" / "k8s-ha" / STACK_FILES["k8s-ha"]
+    plan_stack_file(stack_file, state=state_file("k8s-ha", tmp_path))
+    assert [line for line in warned if line.startswith(
+        "prod.labels.kube_tag: Kubernetes 1.31 is out of upstream support")]
+
+
+def test_a_stack_export_gives_the_root_stack_outputs_as_previous_outputs() -> None:
+    export = {"version": 3, "deployment": {"resources": [
+        {"urn": "urn:pulumi:prod::p::pulumi:pulumi:Stack::p-prod", "type": "pulumi:pulumi:Stack",
+         "outputs": {"clusters": {"c": {"name": "c", "driver": "k8s_ubuntu",
+                                        "coeVersion": "v1.35.2"}},
+                     "kubeconfig": {"ciphertext": "AAA"}}},
+    ]}}
+    outputs = PriorState.of(export).outputs
+    assert outputs["kubeconfig"] == "[secret]"
+    previous = previous_cluster(outputs, "c", "k8s_ubuntu")
+    assert previous == {"name": "c", "driver": "k8s_ubuntu", "coeVersion": "v1.35.2"}
+    assert previous_cluster(outputs, "c", "swarm_ubuntu") is None
+
+
+def test_running_masters_come_from_the_nodes_output_or_the_master_count() -> None:
+    with_nodes = {"nodes": [{"name": "c-master-0", "role": "master"},
+                            {"name": "c-master-2", "role": "master"},
+                            {"name": "c-w-0", "role": "worker"}]}
+    assert previous_masters(with_nodes, "c") == {"c-master-0", "c-master-2"}
+    from_count = {"nodeGroups": [{"name": "master", "count": 3}, {"name": "w", "count": 5}]}
+    assert previous_masters(from_count, "c") == {"c-master-0", "c-master-1", "c-master-2"}
+
+
+def test_a_record_wins_over_the_first_release_table() -> None:
+    assert kept_releases(None, {"kube_tag": "v1.31.2"}) is None
+    assert kept_releases({"coeVersion": "v1.31.2"}, {"kube_tag": "v1.31.2"}) == {
+        "kube_tag": "v1.31.2"}
+    assert kept_releases({"coeVersion": "v1.35.2", "releases": {"kube_tag": "v1.35.2"}},
+                         {"kube_tag": "v1.31.2"}) == {"kube_tag": "v1.35.2"}
+
+
+def test_an_explicit_kube_tag_change_reaches_new_nodes_only(tmp_path: Path) -> None:
+    stack_file = copy_example("k8s-ha", tmp_path)
+    template = stack_file.parent / "template.yaml"
+    document = yaml.safe_load(template.read_text())
+    document["labels"]["kube_tag"] = "v1.31.5"
+    template.write_text(yaml.safe_dump(document))
+    edit_cluster(stack_file, "prod", nodeGroups=[
+        {"name": "default-worker", "count": 4, "minCount": 1, "maxCount": 10},
+        {"name": "gpu", "count": 2, "minCount": 0, "maxCount": 4, "flavor": "g1.xlarge",
+         "labels": {"accelerator": "nvidia"}, "taints": ["nvidia.com/gpu=true:NoSchedule"]}])
+    state = state_file("k8s-ha", tmp_path)
+    plan = plan_stack_file(stack_file, state=state).as_json()
+    diff = diff_plans(recorded("k8s-ha"), plan)
+    assert diff.deletes == [] and diff.replaces == [] and diff.updates == []
+    assert "prod-default-worker-3" in {change.name for change in diff.creates}
+    detail = plan["outputs"]["cluster:prod"]
+    assert detail["coeVersion"] == "v1.31.2"  # the control plane still runs it
+    assert detail["releases"]["kube_tag"] == "v1.31.5"  # what new nodes install
+    prior = PriorState.of(recorded("k8s-ha"))
+    run = run_stack_file(stack_file, None, prior.openstack_answers())
+    new_worker = next(r for r in run.resources if r.name == "prod-default-worker-3"
+                      and r.type == "openstack:compute/instance:Instance")
+    assert "1.31.5" in str(reveal(new_worker.inputs["userData"]))
+
+
+@pytest.mark.parametrize("driver", sorted(registered_drivers()))
+def test_every_release_a_driver_records_is_one_of_its_labels(driver: str) -> None:
+    """The record pins labels: a key that is no label would be silently dropped."""
+    cls = get_driver(driver).cls
+    labels = cls.label_model()
+    recorded_now = cls.release_labels(labels)
+    assert set(recorded_now) <= set(cls.label_model.model_fields)
+    assert set(cls.first_release_labels(labels)) == set(recorded_now)
