@@ -93,6 +93,21 @@ def test_swarm_images_stay_on_the_data_volume(swarm: Recorded) -> None:
     assert node_env["COE_DATA_VOLUME_GIB"] == "40"
 
 
+DOCKER_20_10_KEYS = frozenset({"features", "hosts", "labels", "log-driver", "log-opts", "mtu",
+                               "tlscacert", "tlscert", "tlskey", "tlsverify"})
+"""daemon.json keys of ours that Docker 20.10 knows (moby v20.10.24, daemon/config/config.go
+and its json tags; ``features`` is a free map whose unknown names are ignored). dockerd 20.10
+refuses to start on any key outside its configuration, such as ``default-network-opts``
+(from v24.0.0)."""
+
+
+def test_the_older_docker_configuration_has_only_keys_docker_20_10_knows(
+        swarm: Recorded) -> None:
+    for node in ("c1-master-0", "c1-default-worker-0"):
+        older = daemon_files(swarm, node)["daemon-before-24.json"]
+        assert set(older) <= DOCKER_20_10_KEYS, sorted(set(older) - DOCKER_20_10_KEYS)
+
+
 def test_kubernetes_data_volume_holds_containerd_root(kubernetes: Recorded) -> None:
     """containerd keeps images and container layers under its root, /var/lib/containerd:
     that is where the data volume goes, before containerd is installed."""
@@ -428,7 +443,7 @@ CLOUD_INIT_SCHEMA_KEYS: dict[str, frozenset[str]] = {
                       "runcmd", "final_message"}),
     "users[]": frozenset({"name", "gecos", "shell", "sudo", "lock_passwd",
                           "ssh_authorized_keys"}),
-    "write_files[]": frozenset({"path", "permissions", "content"}),
+    "write_files[]": frozenset({"path", "permissions", "content", "encoding"}),
 }
 """The cloud-config modules' keys the payloads may use. Each is a property, without a
 ``deprecated`` flag, in cloud-init's schema-cloud-config-v1.json at tags 24.1, 25.1 and 26.1
@@ -467,3 +482,16 @@ def test_payloads_use_only_keys_of_the_newer_cloud_init_schemas(
     # Every listed key is in use, so the list says what the payloads need and no more.
     assert seen["top"] == CLOUD_INIT_SCHEMA_KEYS["top"]
 
+
+
+def test_the_shared_library_travels_compressed_and_decodes_to_itself(
+        kubernetes: Recorded) -> None:
+    """The library is written gzip+base64 (keeping the first master's cloud-config well
+    inside Nova's limit); decoded as cloud-init decodes it, it is the library byte for byte."""
+    from coe_provider.bootstrap.cloudconfig import COMMON_LIBRARY_PATH, common_library
+
+    text = user_data(kubernetes, "c1-master-0")
+    (entry,) = [item for item in yaml.safe_load(text)["write_files"]
+                if item["path"] == COMMON_LIBRARY_PATH]
+    assert entry["encoding"] == "gz+b64" and "coe_apt_install" not in entry["content"]
+    assert files_in(text)[COMMON_LIBRARY_PATH] == common_library()
