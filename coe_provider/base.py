@@ -63,7 +63,7 @@ from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import ExpectedNode, TlsCredentials
 from coe_provider.loadbalancer import create_api_load_balancer
 from coe_provider.naming import live_indices, node_name
-from coe_provider.network import cluster_network
+from coe_provider.network import cluster_network, network_mtu
 from coe_provider.openstack_provider import cluster_provider
 from coe_provider.pki import ssh_key
 from coe_provider.registry import DriverInfo, driver_directory
@@ -355,8 +355,13 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         ] if template.floating_ip_enabled and template.external_network else []
         """Public addresses of the masters, when nodes get floating IPs."""
         self._build_endpoint(master_names, master_addresses)
+        self.network_mtu: pulumi.Output[int | None] = network_mtu(
+            template.network_mtu, self.network.mtu)
+        """The MTU the nodes size overlay and pod networks by: the template's ``networkMtu``,
+        else the Neutron network's; ``None`` when neither is known."""
         self._cloud_configs = CloudConfigRenderer(
-            self.api_internal_host, self.api_port, self.proxy, self.ssh_key.public_key_openssh)
+            self.api_internal_host, self.api_port, self.proxy, self.ssh_key.public_key_openssh,
+            network_mtu=self.network_mtu)
         self.prepare()
         master_group = create_server_group(
             f"{self.cluster_name}-{MASTER_GROUP}", SERVER_GROUP_POLICY, self)

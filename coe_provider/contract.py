@@ -147,9 +147,6 @@ class BootstrapPayload:
     files: list[BootstrapFile] = field(default_factory=list)
     """Further files (configuration, certificates)."""
 
-    packages: list[str] = field(default_factory=list)
-    """Distribution packages cloud-init installs before the script runs."""
-
     ssh_host_keys: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """The node's SSH host keys as cloud-init's ``ssh_keys`` takes them (``ed25519_private``,
     ``ed25519_public``, ...): preset so that peers can pin them instead of trusting the first

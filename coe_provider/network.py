@@ -31,6 +31,9 @@ class ClusterNetwork:
     cidr: pulumi.Output[str]
     """The subnet's CIDR (load balancers and health checks come from it)."""
 
+    mtu: pulumi.Output[int | None]
+    """The network's MTU as Neutron reports it (its ``mtu`` attribute; read, never set)."""
+
     ready: list[pulumi.Resource]
     """Resources servers must wait for (the router interface: without it nodes cannot reach
     package mirrors during boot)."""
@@ -43,6 +46,15 @@ def external_network_id(name_or_id: str, opts: pulumi.InvokeOptions) -> pulumi.O
     return openstack.networking.get_network_output(
         name=name_or_id, external=True, opts=opts
     ).id
+
+
+def network_mtu(template_mtu: int | None,
+                reported: pulumi.Output[int | None]) -> pulumi.Output[int | None]:
+    """The template's MTU when set, else the one Neutron reports (``None`` for 0 or none: a
+    cloud without the ``net-mtu`` extension)."""
+    if template_mtu is not None:
+        return pulumi.Output.from_input(template_mtu)
+    return reported.apply(lambda mtu: int(mtu) if mtu else None)
 
 
 def managed_network(
@@ -80,7 +92,8 @@ def managed_network(
         )
         ready.append(interface)
     return ClusterNetwork(
-        network_id=network.id, subnet_id=subnet.id, cidr=subnet.cidr, ready=ready
+        network_id=network.id, subnet_id=subnet.id, cidr=subnet.cidr, mtu=network.mtu,
+        ready=ready,
     )
 
 
@@ -106,7 +119,8 @@ def existing_network(template: ClusterTemplate, parent: pulumi.Resource) -> Clus
             name=template.fixed_subnet, network_id=network.id, opts=invoke
         )
     return ClusterNetwork(
-        network_id=network.id, subnet_id=subnet.id, cidr=subnet.cidr, ready=[]
+        network_id=network.id, subnet_id=subnet.id, cidr=subnet.cidr, mtu=network.mtu,
+        ready=[],
     )
 
 

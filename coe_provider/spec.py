@@ -131,6 +131,10 @@ class ClusterTemplate(SpecModel):
     dns_nameservers: list[str] = Field(default_factory=lambda: ["8.8.8.8"])
     """DNS servers of the managed subnet."""
 
+    network_mtu: int | None = Field(default=None, ge=1280, le=9216)
+    """MTU of the cluster network; overlay and pod networks are sized to fit inside it. When
+    unset, the Neutron network's own ``mtu``; either way only nodes built afterwards take it."""
+
     docker_volume_size: int = Field(default=0, ge=0, le=16384)
     """GiB of container storage on its own volume per node; 0 keeps it on the root disk."""
 

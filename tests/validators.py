@@ -3,11 +3,14 @@ rendered payloads."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -61,9 +64,18 @@ def scripts_in(user_data: str) -> dict[str, str]:
 
 
 def files_in(user_data: str) -> dict[str, str]:
-    """Every file a cloud-config writes (by path)."""
+    """Every file a cloud-config writes (by path), as written on the node: gzip+base64
+    content decoded as cloud-init decodes it."""
     document = yaml.safe_load(user_data)
-    return {item["path"]: item["content"] for item in document.get("write_files", [])}
+    return {item["path"]: _decoded(item) for item in document.get("write_files", [])}
+
+
+def _decoded(item: dict[str, Any]) -> Any:
+    encoding = item.get("encoding", "text/plain")
+    if encoding == "text/plain":
+        return item["content"]
+    assert encoding == "gz+b64", f"{item['path']}: encoding {encoding} not expected"
+    return gzip.decompress(base64.b64decode(item["content"])).decode()
 
 
 def systemd_verify(units: dict[str, str], executables: dict[str, str],

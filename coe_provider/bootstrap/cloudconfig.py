@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,6 +85,17 @@ def write_file_entry(path: str, permissions: str, content: str) -> str:
     return _dump([{"path": path, "permissions": permissions, "content": content}])
 
 
+@functools.cache
+def _library_entry() -> str:
+    """The shared library's ``write_files`` item, gzip-compressed (``encoding: gz+b64``, which
+    cloud-init 22.4 to 26.1 decode): at about 17 kB it is the largest file of every payload,
+    and a first Kubernetes master's cloud-config would otherwise come within 10 % of Nova's
+    user_data limit. Compressed without a timestamp, so the same library gives the same text."""
+    packed = gzip.compress(common_library().encode(), compresslevel=9, mtime=0)
+    return _dump([{"path": COMMON_LIBRARY_PATH, "permissions": "0644", "encoding": "gz+b64",
+                   "content": base64.encodebytes(packed).decode()}])
+
+
 def admin_users(public_key: str) -> list[Any]:
     """The image's default user plus ``coe``, which logs in with the cluster's key only."""
     return ["default", {
@@ -137,6 +149,7 @@ class _ClusterValues:
 
     api_host: str
     admin_key: str
+    network_mtu: str
 
 
 class CloudConfigRenderer:
@@ -151,7 +164,8 @@ class CloudConfigRenderer:
     """
 
     def __init__(self, api_host: pulumi.Input[str], api_port: int, proxy: ProxySettings,
-                 admin_key: pulumi.Input[str]) -> None:
+                 admin_key: pulumi.Input[str],
+                 network_mtu: pulumi.Input[int | None] = None) -> None:
         self.api_port = api_port
         """The API's port on the masters and the load balancer."""
         self.proxy = proxy
@@ -159,7 +173,8 @@ class CloudConfigRenderer:
         # Secret because every cloud-config carries cluster credentials: each node's render
         # joins this output, so each is a secret whatever its own inputs are.
         self._cluster: pulumi.Output[_ClusterValues] = pulumi.Output.secret(
-            pulumi.Output.all(api_host, admin_key).apply(lambda v: _ClusterValues(*v)))
+            pulumi.Output.all(api_host, admin_key, network_mtu).apply(
+                lambda v: _ClusterValues(v[0], v[1], str(v[2] or ""))))
 
     def render(self, node: NodeContext, payload: BootstrapPayload) -> pulumi.Output[str]:
         """The node's complete cloud-config, a secret."""
@@ -179,6 +194,7 @@ class CloudConfigRenderer:
             "COE_ETCD_VOLUME_ID": inputs.take(node.etcd_volume_id)
             if node.etcd_volume_id is not None else "",
             "COE_DATA_VOLUME_GIB": str(node.data_volume_gib),
+            "COE_NETWORK_MTU": None,  # the cluster's, filled in below
             "HTTP_PROXY": proxy.http_proxy or "",
             "HTTPS_PROXY": proxy.https_proxy or "",
             "NO_PROXY": proxy.no_proxy or "",
@@ -192,8 +208,8 @@ class CloudConfigRenderer:
             shared: _ClusterValues = fill(cluster)
             node_env = fill(node_environment)
             node_env["COE_API_HOST"] = shared.api_host
+            node_env["COE_NETWORK_MTU"] = shared.network_mtu
             write_files = [
-                (COMMON_LIBRARY_PATH, "0644", common_library()),
                 ("/etc/coe/node.env", "0600", env_file(node_env)),
                 ("/etc/coe/driver.env", "0600", env_file(fill(driver_env))),
             ]
@@ -208,9 +224,9 @@ class CloudConfigRenderer:
                 # Preset host keys replace the generated ones, so peers can pin them.
                 head.append(_dump({"ssh_keys": fill(host_keys)}))
             text = "".join([
-                "#cloud-config\n", *head, "write_files:\n",
+                "#cloud-config\n", *head, "write_files:\n", _library_entry(),
                 *(write_file_entry(*entry) for entry in write_files),
-                _run_entries(tuple(payload.packages)),
+                _RUN_ENTRIES,
                 _dump({"final_message": f"coe bootstrap of {node.name} finished after $UPTIME s"}),
             ])
             return check_user_data_size(node.name, text)
@@ -226,14 +242,10 @@ def _users_entry(public_key: str) -> str:
     return _dump({"users": admin_users(public_key)})
 
 
-@functools.lru_cache(maxsize=64)
-def _run_entries(packages: tuple[str, ...]) -> str:
-    entries: dict[str, Any] = {}
-    if packages:
-        entries["package_update"] = True
-        entries["packages"] = list(packages)
-    entries["runcmd"] = [[BOOTSTRAP_PATH]]
-    return _dump(entries)
+# Packages are the bootstrap's to install (coe_apt_install, which waits for apt's locks), never
+# cloud-init's package_update/packages: that module waits 30 s for the lock, and with
+# unattended-upgrades holding it at first boot the module fails and cloud-init reports an error.
+_RUN_ENTRIES = _dump({"runcmd": [[BOOTSTRAP_PATH]]})
 
 
 class _Slot:

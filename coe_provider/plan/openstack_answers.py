@@ -23,12 +23,17 @@ from coe_provider.plan.secrets import is_secret
 PLACEHOLDER_SUBNET_CIDR = "10.0.0.0/24"
 """CIDR reported for an existing subnet that a data source looked up."""
 
+NEUTRON_TENANT_MTU = 1450
+"""MTU reported for a network (made or looked up): what Neutron gives a VXLAN tenant network on
+a 1500-byte physical network, 1500 less the 50-byte VXLAN header."""
+
 FLOATING_RANGE = ipaddress.ip_network("172.24.0.0/14")
 """Floating IPs come from here (DevStack's public range, widened to fit large fleets)."""
 
 ADDRESS_OFFSET = 10
 """The first host addresses of a subnet belong to the router and DHCP."""
 
+NETWORK = "openstack:networking/network:Network"
 PORT = "openstack:networking/port:Port"
 SUBNET = "openstack:networking/subnet:Subnet"
 LOAD_BALANCER = "openstack:loadbalancer/loadBalancer:LoadBalancer"
@@ -177,6 +182,8 @@ class OpenStackAnswers:
                 self.subnets[resource_id] = str(inputs.get("cidr", PLACEHOLDER_SUBNET_CIDR))
             network = ipaddress.ip_network(state["cidr"])
             state.setdefault("gatewayIp", str(network.network_address + 1))
+        elif type_token == NETWORK:
+            state.setdefault("mtu", NEUTRON_TENANT_MTU)
         elif type_token == PORT:
             fixed = (inputs.get("fixedIps") or [{}])[0]
             address = fixed.get("ipAddress") or self._host(fixed.get("subnetId"), PORT, name)
@@ -217,6 +224,7 @@ class OpenStackAnswers:
                 self.subnets[answer["id"]] = PLACEHOLDER_SUBNET_CIDR
         if token.endswith("getNetwork:getNetwork"):
             answer["id"] = args.get("networkId") or answer["id"]
+            answer["mtu"] = NEUTRON_TENANT_MTU
         with self._lock:
             self.placeholders.append(Placeholder(token, dict(args), dict(answer)))
         return answer

@@ -253,8 +253,7 @@ class KubernetesUbuntuCluster(CoeCluster):
             # The controllers' --cluster-name / --cluster: what the cleanup selects by.
             environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
         script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")
-        return BootstrapPayload(script=script, environment=environment, files=files_,
-                                packages=["curl", "ca-certificates", "gpg", "apt-transport-https"])
+        return BootstrapPayload(script=script, environment=environment, files=files_)
 
     def removal_step(self, node: NodeContext) -> RemovalStep:
         """Workers are drained and deleted from the first master; a master drains itself and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -26,7 +27,12 @@ from coe_provider.health.target import TlsCredentials
 from coe_provider.spec import ClusterSpec
 
 from . import health
-from .daemon import DOCKER_TLS_PORT, daemon_config
+from .daemon import (
+    DOCKER_TLS_PORT,
+    RESERVED_LABEL_PREFIXES,
+    daemon_config,
+    reserved_label,
+)
 from .dockertls import DockerPki, create_docker_pki, server_certificate
 from .joinchannel import JOIN_USER, JoinKeys, TokenKind, create_join_keys, sudoers
 from .labels import SwarmLabels, pool_issues
@@ -42,6 +48,10 @@ ESP_PROTOCOL = "50"
 
 SWARM_DIR = "/etc/coe/swarm"
 """Where cloud-init leaves the driver's files for the bootstrap to install."""
+
+DAEMON_FILES = (("daemon.json", True), ("daemon-before-24.json", False))
+"""The daemon configurations the bootstrap picks from by the installed Docker's major: (file
+name under ``SWARM_DIR``, whether it carries ``default-network-opts``)."""
 
 PRUNE_FILES = (
     ("prune-nodes.sh", "/usr/local/sbin/coe-swarm-prune", "0755"),
@@ -79,13 +89,23 @@ class SwarmUbuntuCluster(CoeCluster):
 
     @classmethod
     def check_spec(cls, spec: ClusterSpec) -> list[tuple[tuple[str | int, ...], str]]:
-        """Swarm has no taints: refuse them rather than build nodes that ignore them."""
-        return [
+        """Swarm has no taints: refuse them rather than build nodes that ignore them. Group
+        labels become engine labels: refuse those dockerd would not start with."""
+        problems: list[tuple[tuple[str | int, ...], str]] = [
             (("nodeGroups", position, "taints"),
              "swarm has no taints; keep work off these nodes with node labels and placement "
              "constraints (--constraint engine.labels.<key>==<value>)")
             for position, group in enumerate(spec.node_groups) if group.taints
         ]
+        problems += [
+            (("nodeGroups", position, "labels", key),
+             f"label {key!r} is in a namespace Docker reserves "
+             f"({', '.join(p + '*' for p in RESERVED_LABEL_PREFIXES)}); dockerd refuses to "
+             "start with it")
+            for position, group in enumerate(spec.node_groups)
+            for key in group.labels if reserved_label(key)
+        ]
+        return problems
 
     @property
     def swarm(self) -> SwarmLabels:
@@ -129,6 +149,8 @@ class SwarmUbuntuCluster(CoeCluster):
         """Mutual TLS of the Docker API."""
         self.join_keys: JoinKeys = create_join_keys(self.cluster_name, self)
         """The managers' host key and the keys that fetch join tokens."""
+        self._daemon_configs: dict[tuple[bool, tuple[tuple[str, str], ...]],
+                                   list[BootstrapFile]] = {}
 
     def _server_addresses(self, node: NodeContext) -> list[pulumi.Input[str]]:
         """What a manager's certificate names: its addresses and the load balancer's."""
@@ -165,14 +187,32 @@ class SwarmUbuntuCluster(CoeCluster):
             "SWARM_AUTOLOCK": "true" if labels.autolock else "false",
         }
 
+    @staticmethod
+    def _daemon_json(manager: bool, labels: Mapping[str, str], network_defaults: bool,
+                     mtu: int | None) -> str:
+        return daemon_config(manager, labels, mtu, network_defaults)
+
+    def _daemon_files(self, manager: bool,
+                      engine_labels: Mapping[str, str]) -> list[BootstrapFile]:
+        """daemon.json for Docker 24 and later (network defaults sized to the network's MTU)
+        and for older Docker, which refuses ``default-network-opts``; the bootstrap installs
+        the one the installed docker.io takes. One pair per role and group, not per node."""
+        key = (manager, tuple(sorted(engine_labels.items())))
+        if key not in self._daemon_configs:
+            labels = dict(engine_labels)
+            self._daemon_configs[key] = [
+                BootstrapFile(f"{SWARM_DIR}/{name}", self.network_mtu.apply(
+                    functools.partial(self._daemon_json, manager, labels, defaults)))
+                for name, defaults in DAEMON_FILES
+            ]
+        return self._daemon_configs[key]
+
     def bootstrap(self, node: NodeContext) -> BootstrapPayload:
         manager = node.role == "master"
         kind: TokenKind = "manager" if manager else "worker"
         engine_labels = {**node.labels, "coe.cluster": node.cluster, "coe.group": node.group,
                          "coe.role": node.role}
-        files_ = [
-            BootstrapFile(f"{SWARM_DIR}/daemon.json", daemon_config(manager, engine_labels)),
-        ]
+        files_ = list(self._daemon_files(manager, engine_labels))
         if not node.first_master:
             # The first manager makes the tokens; every other node fetches one.
             files_ += [

@@ -5,6 +5,11 @@
 
 COE_LOG_FILE="${COE_LOG_FILE:-/var/log/coe-bootstrap.log}"
 COE_PROXY_VARS=(HTTP_PROXY HTTPS_PROXY NO_PROXY)
+# The locks apt and dpkg take (fcntl locks): dpkg's frontend and database, apt's package lists
+# (apt-get update takes that one without waiting) and its download cache.
+COE_APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock
+    /var/cache/apt/archives/lock)
+COE_APT_LOCK_WAIT="${COE_APT_LOCK_WAIT:-900}"
 
 # coe_log MSG...: print a timestamped line to stderr and append it to $COE_LOG_FILE.
 coe_log() {
@@ -100,9 +105,49 @@ coe_apply_proxy() {
     systemctl daemon-reload
 }
 
-# _coe_apt_install_once PKG...: one apt-get update + install attempt (waits for the dpkg lock).
+# _coe_lock_held FILE: succeed while a process holds an fcntl lock on FILE. /proc/locks names
+# each locked file as MAJOR:MINOR:INODE; the inode alone is matched (a rare match on another
+# device only makes coe_wait_apt_locks wait longer).
+_coe_lock_held() {
+    local inode
+    inode="$(stat -c %i "$1" 2>/dev/null)" || return 1
+    awk -v inode="${inode}" '{
+        for (i = 1; i <= NF; i++) {
+            if ($i ~ /^[0-9a-f]+:[0-9a-f]+:[0-9]+$/) { split($i, id, ":"); if (id[3] == inode) found = 1 }
+        }
+    } END { exit !found }' /proc/locks 2>/dev/null
+}
+
+# coe_wait_apt_locks: wait until no process holds apt's or dpkg's locks (unattended-upgrades,
+# apt-daily at first boot), at most COE_APT_LOCK_WAIT seconds; then let apt try anyway.
+coe_wait_apt_locks() {
+    local lock busy waited=0
+    while true; do
+        busy=""
+        for lock in "${COE_APT_LOCKS[@]}"; do
+            if _coe_lock_held "${lock}"; then
+                busy="${lock}"
+                break
+            fi
+        done
+        [[ -n "${busy}" ]] || return 0
+        if ((waited >= COE_APT_LOCK_WAIT)); then
+            coe_log "apt: ${busy} is still locked after ${waited}s; trying anyway"
+            return 0
+        fi
+        if ((waited % 60 == 0)); then
+            coe_log "apt: waiting for ${busy}, held by another apt or dpkg (unattended-upgrades?)"
+        fi
+        sleep 5
+        waited=$((waited + 5))
+    done
+}
+
+# _coe_apt_install_once PKG...: one apt-get update + install attempt, after apt's locks are
+# free; install waits for the dpkg lock itself too (update has no such option for its lock).
 _coe_apt_install_once() {
-    apt-get -q -o DPkg::Lock::Timeout=300 update &&
+    coe_wait_apt_locks &&
+        apt-get -q -o DPkg::Lock::Timeout=300 update &&
         apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef \
             -o Dpkg::Options::=--force-confold install "$@"
 }
@@ -136,13 +181,25 @@ coe_apt_install() {
     DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 coe_retry 10 15 _coe_apt_install_once "$@"
 }
 
-# coe_apt_install_pinned PKG VERSION [PKG...]: install PKG[=VERSION] and the others; a pinned
-# PKG is held, so that unattended upgrades keep its version.
+# _coe_apt_hold_once PKG...: one apt-mark hold attempt, after apt's locks are free.
+_coe_apt_hold_once() {
+    coe_wait_apt_locks && apt-mark hold "$@" >/dev/null
+}
+
+# coe_apt_hold PKG...: hold installed packages, so that unattended upgrades neither upgrade nor
+# restart them; a deliberate upgrade unholds them (apt-mark unhold) or replaces the node.
+coe_apt_hold() {
+    coe_retry 10 15 _coe_apt_hold_once "$@" || return 1
+    coe_log "apt: held $*"
+}
+
+# coe_apt_install_pinned PKG VERSION [PKG...]: install PKG[=VERSION] and the others; PKG, the
+# node's engine, is held whether pinned or not, so that it keeps the version it was built with.
 coe_apt_install_pinned() {
     local pkg="$1" version="$2"
     shift 2
     coe_apt_install "${pkg}${version:+=${version}}" "$@"
-    [[ -z "${version}" ]] || apt-mark hold "${pkg}" >/dev/null
+    coe_apt_hold "${pkg}"
 }
 
 # _coe_wait_device PATH: wait up to 5 minutes for a block device path to exist.

@@ -28,6 +28,7 @@ check_settings() {
         KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR
     coe_check_role
     [[ "${POD_CIDR}" =~ ^[0-9A-Fa-f:.]+/[0-9]+$ ]] || coe_die "bad POD_CIDR '${POD_CIDR}'"
+    [[ "${COE_NETWORK_MTU:-}" =~ ^[0-9]*$ ]] || coe_die "bad COE_NETWORK_MTU"
     if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true && -z "${CLOUD_PROVIDER_VERSION:-}" ]]; then
         coe_die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_VERSION"
     fi
@@ -54,6 +55,13 @@ setup_kernel() {
     sysctl -q -p /etc/sysctl.d/90-coe-kubernetes.conf
     swapoff -a
     sed -ri '/^[^#[:space:]]\S*\s+\S+\s+swap\s/s/^/#/' /etc/fstab
+}
+
+# install_tools: what the bootstrap itself uses, through apt here rather than cloud-init's
+# packages module (which gives up on a lock after 30 s); cloud images ship them, so this
+# usually fetches nothing.
+install_tools() {
+    coe_apt_install ca-certificates curl gpg
 }
 
 # install_containerd: containerd from the Ubuntu archive, systemd cgroup driver.
@@ -84,7 +92,7 @@ install_kubernetes() {
         >/etc/apt/sources.list.d/kubernetes.list
     coe_apt_install "kubelet=${KUBE_VERSION}-*" "kubeadm=${KUBE_VERSION}-*" \
         "kubectl=${KUBE_VERSION}-*"
-    apt-mark hold kubelet kubeadm kubectl >/dev/null
+    coe_apt_hold kubelet kubeadm kubectl
     systemctl enable kubelet
 }
 
@@ -158,6 +166,27 @@ apply_cloud_manifest() {
     rm -f "${manifest}"
 }
 
+# set_cni_mtu MANIFEST: size the pod network to COE_NETWORK_MTU (left to the CNI's own
+# detection when unknown). Calico's veth_mtu is the MTU of pod interfaces and tunnels, so it
+# leaves room for the IP-in-IP header (20 bytes; its manifest's default pool uses IP-in-IP);
+# flannel's VXLAN backend takes the network's MTU and subtracts its header itself.
+set_cni_mtu() {
+    local manifest="$1" mtu="${COE_NETWORK_MTU:-}"
+    [[ -n "${mtu}" ]] || return 0
+    case "${CNI}" in
+    calico)
+        sed -i -E 's/^([[:space:]]*veth_mtu: )"0"$/\1"'"$((mtu - 20))"'"/' "${manifest}"
+        grep -qE "^[[:space:]]*veth_mtu: \"$((mtu - 20))\"$" "${manifest}" ||
+            coe_die "calico: could not set veth_mtu"
+        ;;
+    flannel)
+        sed -i -E 's/("Type": "vxlan")/\1, "MTU": '"${mtu}"'/' "${manifest}"
+        grep -qF "\"MTU\": ${mtu}" "${manifest}" || coe_die "flannel: could not set the MTU"
+        ;;
+    esac
+    coe_log "${CNI}: sized to the network MTU ${mtu}"
+}
+
 # apply_cni: the configured CNI with its pod network set to POD_CIDR.
 apply_cni() {
     local manifest base
@@ -178,6 +207,7 @@ apply_cni() {
     *) coe_die "unsupported CNI '${CNI}'" ;;
     esac
     grep -qF "\"${POD_CIDR}\"" "${manifest}" || coe_die "${CNI}: could not set the pod CIDR"
+    set_cni_mtu "${manifest}"
     coe_log "applying ${CNI} ${CNI_VERSION} (pod CIDR ${POD_CIDR})"
     kubectl_apply "${manifest}"
     rm -f "${manifest}"
@@ -267,6 +297,7 @@ main() {
     setup_kernel
     # etcd's volume and the container storage, before anything writes there.
     coe_mount_volumes /var/lib/etcd /var/lib/containerd
+    install_tools
     install_containerd
     install_kubernetes
     seed_pki

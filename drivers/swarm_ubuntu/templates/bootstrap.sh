@@ -23,6 +23,11 @@ readonly UNLOCK_KEY_FILE=/run/coe/swarm-unlock-key
 readonly TOKEN_PATTERN='^SWMTKN-1-[0-9a-z]+-[0-9a-z]+$'
 readonly SWARM_PORT=2377
 readonly PRUNE_UNIT=coe-swarm-prune
+readonly MTU_OPTION=com.docker.network.driver.mtu
+readonly GATEWAY_BRIDGE=docker_gwbridge
+# Engine packages held after install: unattended upgrades would upgrade and restart them on
+# each node at its own time (containerd is docker.io's runtime).
+readonly HELD_PACKAGES=(containerd)
 readonly PRUNE_FILES=(/usr/local/sbin/coe-swarm-prune /etc/systemd/system/coe-swarm-prune.service
     /etc/systemd/system/coe-swarm-prune.timer)
 MANAGERS=()
@@ -46,7 +51,8 @@ check_settings() {
     done
     [[ "${SWARM_DATA_PATH_PORT}" =~ ^[0-9]+$ ]] || coe_die "bad SWARM_DATA_PATH_PORT"
     [[ "${SWARM_ADDR_POOL_MASK:-}" =~ ^[0-9]*$ ]] || coe_die "bad SWARM_ADDR_POOL_MASK"
-    local files=("${SWARM_DIR}/daemon.json")
+    [[ "${COE_NETWORK_MTU:-}" =~ ^[0-9]*$ ]] || coe_die "bad COE_NETWORK_MTU"
+    local files=("${SWARM_DIR}/daemon.json" "${SWARM_DIR}/daemon-before-24.json")
     if [[ "${COE_FIRST_MASTER}" != true ]]; then
         files+=("${SWARM_DIR}/join_key" "${SWARM_DIR}/known_hosts")
     fi
@@ -66,15 +72,16 @@ mount_volumes() {
     fi
 }
 
-# install_docker: docker.io from the distribution's archive (held when a version is pinned).
-# apparmor too: docker.io only recommends it, yet on a kernel with AppArmor enabled (Debian's
-# and Ubuntu's) dockerd refuses to start any container without apparmor_parser.
+# install_docker: docker.io from the distribution's archive, held with its runtime whether
+# pinned or not. apparmor too: docker.io only recommends it, yet on a kernel with AppArmor
+# enabled (Debian's and Ubuntu's) dockerd refuses to start any container without apparmor_parser.
 install_docker() {
     local packages=(ca-certificates openssh-client apparmor)
     if is_manager; then
         packages+=(openssh-server sudo)
     fi
     coe_apt_install_pinned docker.io "${DOCKER_VERSION:-}" "${packages[@]}"
+    coe_apt_hold "${HELD_PACKAGES[@]}"
     [[ -x "${DOCKER_CLI}" ]] || coe_die "${DOCKER_CLI} is missing; the join-token commands name it"
 }
 
@@ -98,10 +105,32 @@ docker_ready() {
     "${DOCKER_CLI}" info >/dev/null 2>&1
 }
 
+# docker_major: the installed docker.io's major version (20 for 20.10.24+dfsg1-1).
+docker_major() {
+    local version
+    version="$(dpkg-query -W -f='${Version}' docker.io 2>/dev/null)" || return 1
+    [[ "${version}" =~ ^([0-9]+:)?([0-9]+)\. ]] || return 1
+    printf '%s' "${BASH_REMATCH[2]}"
+}
+
+# daemon_file: the daemon.json this Docker takes: Docker before 24 refuses default-network-opts.
+daemon_file() {
+    local major
+    major="$(docker_major)" || coe_die "cannot read the version of docker.io"
+    if ((major >= 24)); then
+        printf '%s' "${SWARM_DIR}/daemon.json"
+    else
+        printf '%s' "${SWARM_DIR}/daemon-before-24.json"
+    fi
+}
+
 # configure_docker: install daemon.json (plus the unit drop-in on managers) and restart docker.
 configure_docker() {
+    local source
+    source="$(daemon_file)"
     install -d -m 0755 /etc/docker
-    install -m 0644 "${SWARM_DIR}/daemon.json" /etc/docker/daemon.json
+    install -m 0644 "${source}" /etc/docker/daemon.json
+    coe_log "docker: ${source##*/} as /etc/docker/daemon.json"
     if is_manager; then
         write_docker_dropin
     fi
@@ -109,6 +138,55 @@ configure_docker() {
     systemctl enable docker.service
     systemctl restart docker.service
     coe_retry 30 2 docker_ready || coe_die "docker did not start"
+}
+
+# network_mtu NETWORK: the MTU option a docker network was created with (empty when none).
+network_mtu() {
+    "${DOCKER_CLI}" network inspect --format "{{index .Options \"${MTU_OPTION}\"}}" "$1" \
+        2>/dev/null
+}
+
+# create_gateway_bridge: with a known network MTU, create docker_gwbridge (containers' way out
+# of overlay networks) before init or join with the options Docker gives it and that MTU; Docker
+# would create it at 1500 otherwise. Docker's docs describe this for a customised gwbridge.
+create_gateway_bridge() {
+    [[ -n "${COE_NETWORK_MTU:-}" ]] || return 0
+    if "${DOCKER_CLI}" network inspect "${GATEWAY_BRIDGE}" >/dev/null 2>&1; then
+        return 0
+    fi
+    "${DOCKER_CLI}" network create --driver bridge \
+        --opt com.docker.network.bridge.name="${GATEWAY_BRIDGE}" \
+        --opt com.docker.network.bridge.enable_icc=false \
+        --opt com.docker.network.bridge.enable_ip_masquerade=true \
+        --opt "${MTU_OPTION}=${COE_NETWORK_MTU}" "${GATEWAY_BRIDGE}" >/dev/null
+    coe_log "created ${GATEWAY_BRIDGE} with MTU ${COE_NETWORK_MTU}"
+}
+
+# ingress_replaced: succeed once the routing mesh's network carries the network's MTU.
+ingress_replaced() {
+    [[ "$(network_mtu ingress)" == "${COE_NETWORK_MTU}" ]] && return 0
+    # Removal asks for confirmation even without a terminal; it is answered here. A new
+    # ingress can be created once the old one is gone, so both steps are retried together.
+    if "${DOCKER_CLI}" network inspect ingress >/dev/null 2>&1; then
+        printf 'y\n' | "${DOCKER_CLI}" network rm ingress >/dev/null 2>&1 || return 1
+    fi
+    "${DOCKER_CLI}" network create --driver overlay --ingress \
+        --opt "${MTU_OPTION}=${COE_NETWORK_MTU}" ingress >/dev/null 2>&1 || return 1
+    [[ "$(network_mtu ingress)" == "${COE_NETWORK_MTU}" ]]
+}
+
+# set_ingress_mtu: swarm init has no MTU option, so the first manager replaces the ingress
+# network it made with one of the network's MTU (overlay networks subtract the VXLAN header
+# themselves), while no service uses it yet.
+set_ingress_mtu() {
+    [[ -n "${COE_NETWORK_MTU:-}" ]] || return 0
+    [[ "$(network_mtu ingress)" != "${COE_NETWORK_MTU}" ]] || return 0
+    if [[ -n "$("${DOCKER_CLI}" service ls -q 2>/dev/null)" ]]; then
+        coe_log "services exist already: the ingress network keeps its MTU"
+        return 0
+    fi
+    coe_retry 12 5 ingress_replaced || coe_die "could not recreate the ingress network"
+    coe_log "ingress network recreated with MTU ${COE_NETWORK_MTU}"
 }
 
 # serve_join_tokens: the coe-join user, its forced-command keys and its one sudoers rule.
@@ -247,8 +325,10 @@ main() {
     if is_manager; then
         serve_join_tokens
     fi
+    create_gateway_bridge
     if [[ "${COE_FIRST_MASTER}" == true ]]; then
         init_swarm
+        set_ingress_mtu
     else
         join_swarm
     fi
