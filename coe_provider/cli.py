@@ -453,20 +453,12 @@ def diff(
 
 def read_policy_config(path: Path | None) -> Any:
     """Each policy's settings under a ``--policy-pack-config`` file (defaults without one);
-    exits with :data:`EXIT_INVALID` on a file that breaks a rule."""
+    exits with :data:`EXIT_FAILED` on a file that is not JSON, :data:`EXIT_INVALID` on one
+    that breaks a rule."""
     from coe_provider.policy import POLICIES
     from coe_provider.policy.levels import PolicyConfigError, reconcile
 
-    document: Any = None
-    if path is not None:
-        try:
-            document = json.loads(path.read_text())
-        except OSError as exc:
-            fail(EXIT_INVALID, f"error: cannot read {path}: {exc.strerror}")
-        except ValueError as exc:
-            fail(EXIT_INVALID, f"{path}: not JSON ({exc})")
-        if not isinstance(document, dict):
-            fail(EXIT_INVALID, f"{path}: must be a JSON object of policy names")
+    document = read_json(path) if path is not None else None
     try:
         return reconcile(POLICIES, document)
     except PolicyConfigError as error:

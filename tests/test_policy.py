@@ -372,3 +372,18 @@ def test_the_pack_steps_aside_from_secrets_it_cannot_see(pack: Any) -> None:
     assert list(response.diagnostics) == []
     assert [(n.policy_name, n.reason) for n in response.not_applicable] == [
         ("secrets-marked-secret", NOT_APPLICABLE)]
+
+
+def test_the_readme_config_is_the_example_config_and_every_example_passes_it(
+        example_plans: dict[str, dict[str, Any]]) -> None:
+    config_file = EXAMPLES / "ci" / "policy-config.json"
+    config = json.loads(config_file.read_text())
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Policies in CI"):]
+    block = section[section.index("```json") + len("```json"):]
+    assert json.loads(block[:block.index("```")]) == config
+    settings = reconcile(POLICIES, config)
+    assert settings["api-not-open-to-world"].level is EnforcementLevel.MANDATORY
+    for example, plan in example_plans.items():
+        assert audit_plan(plan, settings).findings == [], example
+
