@@ -361,15 +361,35 @@ def test_the_pack_judges_a_resource_as_the_engine_sends_it(pack: Any) -> None:
          "0.0.0.0/0; admit cluster members by remote security group, never by CIDR")]
 
 
-def test_the_pack_steps_aside_from_secrets_it_cannot_see(pack: Any) -> None:
+def test_the_pack_judges_the_stack_as_the_engine_sends_it(pack: Any) -> None:
+    stack = "urn:pulumi:prod::proj::pulumi:pulumi:Stack::proj-prod"
+    cluster = "urn:pulumi:prod::proj::pulumi:pulumi:Stack$coe:index:KubernetesUbuntuCluster::prod"
+    rule = f"urn:pulumi:prod::proj::coe:index:KubernetesUbuntuCluster${RULE}::prod-api"
     secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
               "value": "-----BEGIN RSA PRIVATE KEY-----"}
-    server = proto.AnalyzerResource(
-        type="openstack:compute/instance:Instance", name="s",
-        urn="urn:pulumi:prod::proj::openstack:compute/instance:Instance::s",
-        properties=_struct({"userData": secret, "metadata": {"coe_role": "worker"}}))
-    response = pack.AnalyzeStack(proto.AnalyzeStackRequest(resources=[server]), timeout=30)
-    assert list(response.diagnostics) == []
+    resources = [
+        proto.AnalyzerResource(type="pulumi:pulumi:Stack", name="proj-prod", urn=stack,
+                               properties=_struct({"key": secret})),
+        # A cluster made when 1.34 was supported, without a readiness gate.
+        proto.AnalyzerResource(type="coe:index:KubernetesUbuntuCluster", name="prod", urn=cluster,
+                               parent=stack, properties=_struct({"coe": "kubernetes",
+                                                                 "coeVersion": "v1.34.2"})),
+        proto.AnalyzerResource(type=RULE, name="prod-api", urn=rule, parent=cluster,
+                               properties=_struct({"direction": "ingress", "protocol": "tcp",
+                                                   "portRangeMin": 6443, "portRangeMax": 6443,
+                                                   "remoteIpPrefix": "0.0.0.0/0"}))]
+    response = pack.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), timeout=30)
+    assert [(d.policyName, d.urn, d.message.splitlines()[-1].split(";")[0])
+            for d in response.diagnostics] == [
+        ("api-not-open-to-world", rule,
+         "cluster prod: security group rule prod-api admits the API from 0.0.0.0/0"),
+        ("readiness-gate-present", cluster,
+         "cluster prod: component prod has no readiness gate, so pulumi up ends before the "
+         "nodes are ready and a failed bootstrap goes unnoticed"),
+        ("kubernetes-minor-supported", cluster,
+         "cluster prod: component prod runs Kubernetes v1.34.2: Kubernetes 1.34 is out of "
+         "upstream support")]
+    # The secret arrives unwrapped and unmarked: the secrets policy steps aside, saying why.
     assert [(n.policy_name, n.reason) for n in response.not_applicable] == [
         ("secrets-marked-secret", NOT_APPLICABLE)]
 
