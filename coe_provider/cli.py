@@ -58,7 +58,7 @@ EXIT_CHANGES = 3
 """``coe diff --fail-on`` found a change of a kind it was told to fail on."""
 
 EXIT_AUDIT = 4
-"""``coe audit --strict`` found an internal port facing outside or a secret in clear."""
+"""``coe audit --strict`` found a violation of a mandatory policy (coe_provider.policy)."""
 
 # ``coe status`` exits 5 (unhealthy) or 6 (unreachable): coe_provider.health.report.EXIT_CODES.
 
@@ -482,21 +482,42 @@ def diff(
 # ------------------------------------------------------------------------------------ audit
 
 
+def read_policy_config(path: Path | None) -> Any:
+    """Each policy's settings under a ``--policy-pack-config`` file (defaults without one);
+    exits with :data:`EXIT_FAILED` on a file that is not JSON, :data:`EXIT_INVALID` on one
+    that breaks a rule."""
+    from coe_provider.policy import POLICIES
+    from coe_provider.policy.levels import PolicyConfigError, reconcile
+
+    document = read_json(path) if path is not None else None
+    try:
+        return reconcile(POLICIES, document)
+    except PolicyConfigError as error:
+        fail(EXIT_INVALID, f"{path}: {error}")
+
+
 @app.command()
 def audit(
     file: Annotated[Path, typer.Argument(
         help="A Pulumi.<stack>.yaml to plan, or a plan JSON (coe plan --json).")],
     strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 4 when an internal port faces outside, SSH is open to the "
-                         "world, or secret material is not marked secret.")] = False,
+        "--strict", help="Exit 4 on a violation of a mandatory policy: an internal port "
+                         "faces outside, SSH is open to the world, or secret material is not "
+                         "marked secret.")] = False,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Write the audit JSON here ('-' for stdout).")] = None,
     program: Annotated[Path | None, typer.Option(
         "--program", help="Directory of the Pulumi Python program to run.")] = None,
+    policy_config: Annotated[Path | None, typer.Option(
+        "--policy-config", help="The policy pack's config JSON (what pulumi preview takes as "
+                                "--policy-pack-config): enforcement levels, allowed CIDRs.",
+    )] = None,
 ) -> None:
-    """What faces outside the cluster, and whether every secret is marked secret."""
+    """coe-provider's policies (the policy pack's) on a plan: what faces outside the cluster,
+    whether every secret is marked secret, and the cluster rules."""
     from coe_provider.plan.audit import audit_plan
 
+    settings = read_policy_config(policy_config)
     if file.suffix == ".json":
         document = read_plan(file)
     else:
@@ -508,7 +529,7 @@ def audit(
             raise  # an input file was already reported
         except (Exception, SystemExit) as error:
             fail(EXIT_FAILED, _program_failure(error))
-    report = audit_plan(document)
+    report = audit_plan(document, settings)
     if json_out is not None:
         write_output(json_out, json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n",
                      "audit JSON")
@@ -518,7 +539,7 @@ def audit(
         make_console().print(audit_tables(report))
     failures = report.failures
     if strict and failures:
-        fail(EXIT_AUDIT, *(f"{f.resource}: {f.message}" for f in failures))
+        fail(EXIT_AUDIT, *(f"{f.policy}: {f.message}" for f in failures))
 
 
 # ----------------------------------------------------------------------------------- status

@@ -1,70 +1,43 @@
-"""Security audit of a plan: what faces outside the cluster, and whether secrets stay secret.
+"""Security audit of a plan: what faces outside the cluster, and coe-provider's policies.
 
 It reads a plan document (the JSON ``coe plan`` writes), where every value Pulumi knows to be
-secret is already redacted. Secret material that is still readable there was not marked
-secret: that is a finding. ``strict`` turns the dangerous findings into failures.
+secret is already redacted, and runs :data:`coe_provider.policy.POLICIES` over it, shaped as
+the engine shows resources to a policy pack: the same rules and messages as
+``pulumi preview --policy-pack policypack``. Mandatory violations fail ``--strict``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from coe_provider.plan.secrets import REDACTED
-
-RULE = "openstack:networking/secGroupRule:SecGroupRule"
-SUBNET = "openstack:networking/subnet:Subnet"
-FLOATING_IP = "openstack:networking/floatingIp:FloatingIp"
-LISTENER = "openstack:loadbalancer/listener:Listener"
-
-INTERNAL_PORTS: dict[str, tuple[str, int, int]] = {
-    "etcd": ("tcp", 2379, 2380),
-    "kubelet": ("tcp", 10250, 10250),
-    "kubelet read-only": ("tcp", 10255, 10255),
-    "swarm control": ("tcp", 2377, 2377),
-    "swarm gossip (tcp)": ("tcp", 7946, 7946),
-    "swarm gossip (udp)": ("udp", 7946, 7946),
-    "overlay VXLAN": ("udp", 4789, 4789),
-    "flannel VXLAN": ("udp", 8472, 8472),
-    "calico BGP": ("tcp", 179, 179),
-}
-"""Ports that must only ever be reachable from inside the cluster."""
-
-WORLD = ("0.0.0.0/0", "::/0")
-"""CIDRs that mean anyone."""
-
-SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
-    "private key": re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"),
-    "kubeconfig client key": re.compile(r"client-key-data:\s*\S{20,}"),
-    "kubeadm bootstrap token": re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b"),
-    "swarm join token": re.compile(r"SWMTKN-1-[0-9a-z]{20,}"),
-    "application credential secret": re.compile(r"application-credential-secret\s*=\s*\S+"),
-}
-"""What secret material looks like when it is readable."""
-
-SECRET_INPUT_NAMES = re.compile(
-    r"^(userData|adminPass|password|secret|privateKey\w*|caPrivateKeyPem|token|result)$")
-"""Inputs that carry secret material by their nature."""
+from coe_provider.policy import POLICIES
+from coe_provider.policy.levels import Settings, reconcile
+from coe_provider.policy.plan_args import run_policies
+from coe_provider.policy.secret_rules import secret_named
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the audit reports."""
+    """One policy violation."""
 
     severity: str
-    """``fail`` (fails ``--strict``) or ``info``."""
+    """``fail`` (a mandatory policy: fails ``--strict``) or ``info`` (advisory)."""
+
+    policy: str
+    """The policy that reported it."""
 
     resource: str
-    """The resource's name (or ``outputs`` for a stack output)."""
+    """The resource's name (``stack`` for the stack as a whole)."""
 
     message: str
-    """What was found."""
+    """One line: the cluster, the resource, the problem and the fix."""
 
     def as_json(self) -> dict[str, str]:
         """JSON form."""
-        return {"severity": self.severity, "resource": self.resource, "message": self.message}
+        return {"severity": self.severity, "policy": self.policy, "resource": self.resource,
+                "message": self.message}
 
 
 @dataclass
@@ -78,7 +51,7 @@ class AuditReport:
     """Every input that carries secret material, and whether it is marked secret."""
 
     findings: list[Finding] = field(default_factory=list)
-    """Problems, by severity."""
+    """Policy violations, mandatory first."""
 
     @property
     def failures(self) -> list[Finding]:
@@ -91,74 +64,18 @@ class AuditReport:
                 "findings": [f.as_json() for f in self.findings]}
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
+def secret_inputs(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every input that carries secret material by its name, and whether it is marked."""
+    return [{"resource": r["name"], "type": r["type"], "input": name, "marked": marked}
+            for r in plan.get("resources", [])
+            for name, marked in secret_named(r["type"], r.get("inputs") or {})]
 
 
-def _overlaps(protocol: str, low: int | None, high: int | None,
-              wanted: tuple[str, int, int]) -> bool:
-    kind, first, last = wanted
-    if protocol not in (kind, "", "any", None):
-        return False
-    if low in (None, 0) and high in (None, 0):
-        return True  # every port
-    assert low is not None and high is not None
-    return low <= last and first <= high
-
-
-def _rule_findings(resource: dict[str, Any], subnets: set[str]) -> list[Finding]:
-    inputs = resource["inputs"]
-    prefix = inputs.get("remoteIpPrefix")
-    if inputs.get("direction") != "ingress" or not prefix or prefix in subnets:
-        return []
-    protocol = str(inputs.get("protocol") or "")
-    low, high = inputs.get("portRangeMin"), inputs.get("portRangeMax")
-    found = [
-        Finding("fail", resource["name"], f"{what} ({kind} {first}-{last}) is open to {prefix}")
-        for what, (kind, first, last) in INTERNAL_PORTS.items()
-        if _overlaps(protocol, low, high, (kind, first, last))
-    ]
-    if prefix in WORLD and _overlaps(protocol, low, high, ("tcp", 22, 22)):
-        found.append(Finding("fail", resource["name"], f"SSH is open to {prefix}"))
-    return found
-
-
-def _secret_material(resource_name: str, where: str, value: Any,
-                     report: AuditReport) -> None:
-    for path, text in _strings(value, ""):
-        for what, pattern in SECRET_PATTERNS.items():
-            if pattern.search(text):
-                report.findings.append(Finding(
-                    "fail", resource_name, f"{what} in clear in {where} {path}"))
-
-
-def audit_plan(plan: dict[str, Any]) -> AuditReport:
-    """Audit one plan document."""
-    report = AuditReport(exposure=list(plan.get("summary", {}).get("exposure", [])))
-    resources = plan.get("resources", [])
-    subnets = {r["inputs"].get("cidr") for r in resources if r["type"] == SUBNET}
-    for resource in resources:
-        inputs = resource.get("inputs", {})
-        if resource["type"] == RULE:
-            report.findings += _rule_findings(resource, subnets)
-        if resource["type"] == LISTENER and not inputs.get("allowedCidrs"):
-            report.findings.append(Finding("info", resource["name"],
-                                           "listener admits every source (no allowedCidrs)"))
-        for name, value in inputs.items():
-            if SECRET_INPUT_NAMES.match(name) and resource["type"] != FLOATING_IP:
-                report.secret_inputs.append({"resource": resource["name"],
-                                             "type": resource["type"], "input": name,
-                                             "marked": value == REDACTED})
-                if value != REDACTED and resource["type"].startswith(("openstack:", "command:")):
-                    report.findings.append(Finding(
-                        "fail", resource["name"], f"input {name} is not marked secret"))
-        _secret_material(resource["name"], "input", inputs, report)
-    _secret_material("outputs", "output", plan.get("outputs", {}), report)
-    return report
+def audit_plan(plan: dict[str, Any], settings: Mapping[str, Settings] | None = None) -> AuditReport:
+    """Audit one plan document; ``settings`` come from the pack's config (levels, CIDRs)."""
+    violations = run_policies(POLICIES, plan, settings or reconcile(POLICIES, None))
+    findings = [Finding("fail" if v.failing else "info", v.policy, v.resource, v.message)
+                for v in violations]
+    return AuditReport(exposure=list(plan.get("summary", {}).get("exposure", [])),
+                       secret_inputs=secret_inputs(plan),
+                       findings=sorted(findings, key=lambda f: f.severity != "fail"))

@@ -57,7 +57,7 @@ def build_plan(run: ProgramRun, stored: Mapping[str, Mapping[str, Any]] | None =
     resources = [
         PlanResource(urn=r.urn, type=r.type, name=r.name, parent=r.parent, custom=r.custom,
                      inputs=redact(r.inputs), dependencies=list(r.dependencies),
-                     options=dict(r.options), outputs=dict(r.outputs) if r.custom else {})
+                     options=dict(r.options), outputs=redact(r.outputs))
         for r in run.resources
     ]
     if stored:

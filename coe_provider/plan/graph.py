@@ -23,7 +23,8 @@ class PlanResource:
     dependencies: list[str]
     options: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
-    """The address a port, load balancer or floating IP was given (``--state`` keeps it)."""
+    """The address a port, load balancer or floating IP was given (``--state`` keeps it); a
+    component's registered outputs, secrets redacted (policies read a cluster's version)."""
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> PlanResource:

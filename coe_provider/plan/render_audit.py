@@ -9,7 +9,7 @@ from coe_provider.plan.render import _table
 
 
 def audit_tables(report: AuditReport) -> Group:
-    """Exposure, secret-bearing inputs, and findings, one table each."""
+    """Exposure, secret-bearing inputs, and policy violations, one table each."""
     exposure = _table("Reachable from outside the cluster",
                       ["kind", "resource", "protocol", "ports", "from"])
     for item in report.exposure:
@@ -18,9 +18,10 @@ def audit_tables(report: AuditReport) -> Group:
     secrets = _table("Inputs that carry secret material", ["resource", "input", "marked secret"])
     for item in report.secret_inputs:
         secrets.add_row(item["resource"], item["input"], "yes" if item["marked"] else "NO")
-    findings = _table("Findings", ["severity", "resource", "finding"])
+    findings = _table("Policy violations (coe_provider.policy, as in the policy pack)",
+                      ["severity", "policy", "violation"])
     for finding in report.findings:
-        findings.add_row(finding.severity, finding.resource, finding.message)
+        findings.add_row(finding.severity, finding.policy, finding.message)
     if not report.findings:
-        findings.add_row("-", "-", "none: no internal port faces outside, no secret in clear")
+        findings.add_row("-", "-", "none: every policy passes")
     return Group(exposure, secrets, findings)
