@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from coe_provider.k8ssyntax import taint_problem
+
 MAX_NODES = 5000
 """Upper bound on nodes in one cluster: Kubernetes' published limit of 5000 nodes."""
 
@@ -32,7 +34,6 @@ _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
 TAINT_PATTERN = r"^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$"
 """A node taint, ``key=value:Effect`` (the value may be left out)."""
 
-_TAINT = re.compile(TAINT_PATTERN)
 _PROXY_URL = re.compile(r"^https?://([^/@\s]+@)?[A-Za-z0-9.\-\[\]:]+(:\d{1,5})?/?$")
 
 
@@ -181,7 +182,11 @@ class ClusterTemplate(SpecModel):
     def _subnet_cidr(cls, value: str) -> str:
         check_cidr(value)
         network = ipaddress.ip_network(value)
-        if network.version == 4 and network.prefixlen > 28:
+        if network.version == 6:
+            # The managed subnet is built with ipVersion 4; dual stack does not exist yet.
+            raise rule(f"must be an IPv4 network such as 10.0.0.0/24; IPv6 subnets are not "
+                       f"supported (got {value})")
+        if network.prefixlen > 28:
             raise rule(f"must be /28 or larger to hold a cluster (got {value})")
         return value
 
@@ -288,9 +293,9 @@ class NodeGroupSpec(SpecModel):
     @field_validator("taints")
     @classmethod
     def _taints(cls, value: list[str]) -> list[str]:
-        for taint in value:
-            if not _TAINT.match(taint):
-                raise rule(f"taints must look like key=value:NoSchedule (got {taint!r})")
+        problems = [problem for taint in value if (problem := taint_problem(taint))]
+        if problems:
+            raise rule("; ".join(problems))
         return value
 
 

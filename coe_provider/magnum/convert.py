@@ -23,7 +23,7 @@ from coe_provider.magnum.rules import (
     find_rule,
 )
 from coe_provider.spec import ClusterTemplate
-from coe_provider.validation import check_cluster, parse_cluster_spec
+from coe_provider.validation import resolve_cluster
 
 DEFAULT_GROUP = "default-worker"
 """Magnum's worker node group, as clusters without node group documents get it."""
@@ -224,8 +224,7 @@ def _validate(result: Imported) -> None:
     # A template alone leaves the readiness gate (and its route) to the clusters using it.
     candidate.setdefault("waitForReady", False)
     try:
-        spec = parse_cluster_spec(candidate, result.name, Path("."))
-        check_cluster(result.name, spec, result.name)
+        resolve_cluster(result.name, candidate, result.name, Path("."))
     except SpecError as error:
         for issue in error.issues:
             if issue.path.rsplit(".", 1)[-1] in ENVIRONMENT_LABELS:
