@@ -587,6 +587,9 @@ def import_magnum(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     allow_drop: Annotated[bool, typer.Option(
         "--allow-drop", help="Write even when fields could not be carried (exit 1).")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a cluster of the same name in an existing stack file (or an "
+                        "existing template file).")] = False,
 ) -> None:
     """Turn a Magnum cluster template (and cluster) into a template or stack file, with a
     report of every field; exit 1 when a field that changes the cluster cannot be carried.
@@ -596,7 +599,7 @@ def import_magnum(
     raise typer.Exit(run_import(ImportOptions(
         template=template, cluster=cluster, nodegroups=nodegroups, cloud=cloud,
         cluster_template=cluster_template, name=name, output=output, image=image,
-        as_json=as_json, allow_drop=allow_drop)))
+        as_json=as_json, allow_drop=allow_drop, force=force)))
 
 @app.command()
 def cleanup(

@@ -24,9 +24,9 @@ from coe_provider.contract import (
     Source,
 )
 from coe_provider.health.https import ApiReader
-from coe_provider.k8ssyntax import kubelet_label_problem, label_key_problem, label_value_problem
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import TlsCredentials
+from coe_provider.k8ssyntax import kubelet_label_problem, label_key_problem, label_value_problem
 from coe_provider.network import external_network_id
 from coe_provider.openstack_auth import keystone_url, missing_url_rule, region_name
 from coe_provider.pki import (
