@@ -272,4 +272,6 @@ class KubernetesUbuntuCluster(CoeCluster):
     @classmethod
     def client_credentials(cls, outputs: Mapping[str, Any]) -> TlsCredentials:
         """The admin kubeconfig's CA and client certificate."""
-        return admin_credentials(str(outputs["kubeconfig"]))
+        if "kubeconfig" not in outputs:
+            raise ValueError("no kubeconfig output")
+        return admin_credentials(outputs["kubeconfig"])
