@@ -159,7 +159,10 @@ def drivers(
 def validate(
     file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml or a cluster YAML file.")],
 ) -> None:
-    """Check every cluster of a stack file or cluster file; exit 1 listing each broken rule."""
+    """Check every cluster of a stack file or cluster file (or a template file); exit 1
+    listing each broken rule."""
+    if validate_template_file(file):
+        return
     try:
         settings = coe_settings_from_file(file)
         config, secret_keys = read_stack_config(file)
@@ -180,6 +183,29 @@ def validate(
             f"{spec.master_count} master{'s' if spec.master_count != 1 else ''}, "
             f"{workers} worker{'s' if workers != 1 else ''} in {len(spec.node_groups)} "
             f"node group{'s' if len(spec.node_groups) != 1 else ''})")
+
+
+def validate_template_file(file: Path) -> bool:
+    """When ``file`` is a template file, validate it as one and say so; False otherwise."""
+    from coe_provider.templatecheck import check_template, is_template_document
+
+    try:
+        document = load_yaml_file(file)
+    except YamlLoadError:
+        return False  # the stack-file path reports it
+    if not is_template_document(document):
+        return False
+    try:
+        verdict = check_template(document, file.resolve().parent)
+    except Exception as error:  # e.g. a driver package that fails to load
+        fail(EXIT_FAILED, f"error: {type(error).__name__}: {error}")
+    if verdict.drivers:
+        make_console().print(f"{file}: OK: a template file (templateFile:), valid for "
+                             f"driver {', '.join(verdict.drivers)}")
+        return True
+    fail(EXIT_INVALID, f"{file}: a template file (templateFile:), checked for driver "
+                       f"{verdict.closest} (the one it fits best):",
+         *(str(issue) for issue in verdict.issues))
 
 
 # ----------------------------------------------------------------------------------- schema

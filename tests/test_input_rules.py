@@ -3,10 +3,13 @@ labels a kubelet may not set on itself; and every problem of a file reported in 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from coe_provider.cli import app
 from coe_provider.errors import SpecError
 from coe_provider.k8ssyntax import (
     kubelet_label_problem,
@@ -177,3 +180,43 @@ def test_missing_required_fields_do_not_hide_the_others() -> None:
         "clusters.c1.nodeGroups[0].name: required field is missing",
         "clusters.c1.template.masterLbEnabled: must be true when masterCount > 1 (masterCount "
         "is 3): the API needs one address in front of all masters"]
+
+
+# ------------------------------------------------------------------ messages of coe validate
+
+
+def validate(path: Path) -> Result:
+    return CliRunner().invoke(app, ["validate", str(path)])
+
+
+def test_validate_on_a_template_file_says_so_and_validates_it(tmp_path: Path) -> None:
+    template = tmp_path / "k8s-template.yaml"
+    template.write_text("image: ubuntu-24.04\nflavor: m1.medium\nexternalNetwork: public\n"
+                        "labels:\n  kube_tag: v1.36.4\n  cni: flannel\n"
+                        "  cloud_provider_enabled: false\n")
+    good = validate(template)
+    assert (good.exit_code, good.stdout) == (0, f"{template}: OK: a template file "
+                                                "(templateFile:), valid for driver k8s_ubuntu\n")
+    template.write_text("image: ubuntu-24.04\nflavor: m1.medium\nexternalNetwork: public\n"
+                        "subnetCidr: fd00::/64\nlabels:\n  cni: weave\n"
+                        "  cloud_provider_enabled: false\n")
+    bad = validate(template)
+    assert bad.exit_code == 1
+    assert bad.stderr.splitlines() == [
+        f"{template}: a template file (templateFile:), checked for driver k8s_ubuntu (the one "
+        "it fits best):",
+        "subnetCidr: must be an IPv4 network such as 10.0.0.0/24; IPv6 subnets are not "
+        "supported (got fd00::/64)",
+        "labels.cni: Input should be 'calico' or 'flannel'"]
+    assert "unknown setting" not in bad.output
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)), b"config:\n  coe:clusters: \x00\n"])
+def test_binary_yaml_names_the_file_and_exits_1(tmp_path: Path, content: bytes) -> None:
+    stack = tmp_path / "Pulumi.bin.yaml"
+    stack.write_bytes(content)
+    for command in ("validate", "plan"):
+        result = CliRunner().invoke(app, [command, str(stack)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"{stack}: not a YAML text file (")
+        assert len(result.stderr.splitlines()) == 1

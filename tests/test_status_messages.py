@@ -110,6 +110,7 @@ def test_the_check_itself_reports_unusable_credentials_as_unknown() -> None:
                           expected=(), tunnel=None)
     health = check(target, lambda client: pytest.fail("never asked"), 1.0)
     assert health.status is HealthStatus.UNKNOWN
+    assert health.reason is not None
     assert health.reason.startswith("client credentials unusable: the cluster CA is not a PEM "
                                     "certificate (")
 
