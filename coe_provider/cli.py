@@ -333,11 +333,17 @@ def plan_stack_file(file: Path, program: Path | None = None,
     or a ``pulumi stack export``: ignored inputs keep their stored values and existing ports,
     load balancers and floating IPs their addresses."""
     from coe_provider.plan.document import build_plan
-    from coe_provider.plan.state import PriorState
+    from coe_provider.plan.state import PriorState, stack_mismatch
 
     if state is None:
         return build_plan(run_stack_file(file, program))
-    prior = PriorState.of(read_json(state))
+    document = read_json(state)
+    other = stack_mismatch(document, stack_name(file), project_name(program_directory(
+        file, program)))
+    if other:
+        fail(EXIT_FAILED, f"error: {state} is the state {other} ({file}); give the previous "
+                          "plan (or pulumi stack export) of this stack")
+    prior = PriorState.of(document)
     return build_plan(run_stack_file(file, program, prior.openstack_answers()), prior.inputs)
 
 
@@ -459,7 +465,13 @@ def diff(
 ) -> None:
     """Compare two plans by URN: creates, deletes, updates and replacements."""
     kinds = parse_fail_on(fail_on)
-    result = diff_plans(read_plan(before), read_plan(after))
+    base, change = read_plan(before), read_plan(after)
+    stacks = [f"{plan.get('project')}/{plan.get('stack')}" for plan in (base, change)]
+    if stacks[0] != stacks[1]:
+        make_console(stderr=True).print(
+            f"warning: {before} is a plan of {stacks[0]} and {after} of {stacks[1]} "
+            "(project/stack): the diff compares two different stacks")
+    result = diff_plans(base, change)
     if json_out is not None:
         write_output(json_out, result.dumps(), "diff JSON")
     if markdown is not None:
