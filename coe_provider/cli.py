@@ -68,6 +68,12 @@ STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.ya?ml$")
 ROOT_PROJECT = "coe-provider"
 """Project name of the repository's root program (its ``Pulumi.yaml``)."""
 
+PLACEHOLDER_NOTE = (
+    "note: no Keystone URL for the cloud provider (the openstack_auth_url label, "
+    "openstack:authUrl, OS_AUTH_URL or a clouds.yaml entry): planned with the placeholder "
+    "{url}; coe validate and pulumi up need the real one")
+"""What ``coe plan`` says when it planned with :data:`OFFLINE_PLACEHOLDER`."""
+
 PLAIN_WIDTH = 200
 """Line width when output does not go to a terminal (CI logs), unless COLUMNS says otherwise."""
 
@@ -395,8 +401,11 @@ def plan(
     """Run the program offline under Pulumi's mocks runtime and show what it would build."""
     err = make_console(stderr=True)
     started = time.perf_counter()
+    from coe_provider.openstack_auth import OFFLINE_PLACEHOLDER, offline_keystone
+
     try:
-        with _running(err, f"planning {file} under the mocks runtime"):
+        with _running(err, f"planning {file} under the mocks runtime"), \
+                offline_keystone() as keystone:
             result = plan_stack_file(file, program, state)
     except SpecError as error:
         fail(EXIT_INVALID, *spec_lines(error))
@@ -413,6 +422,8 @@ def plan(
     if markdown is not None:
         write_output(markdown, plan_markdown(document), "plan Markdown")
     if to_stdout(json_out, markdown):
+        if keystone.used:
+            err.print(PLACEHOLDER_NOTE.format(url=OFFLINE_PLACEHOLDER))
         return
     console = make_console()
     console.print(resource_tree(document, tree_limit))
@@ -420,6 +431,8 @@ def plan(
     console.print(plan_summary(document))
     err.print(f"planned {document['summary']['total']} resources in {elapsed:.1f} s "
               "(offline: no cloud was contacted)")
+    if keystone.used:
+        err.print(PLACEHOLDER_NOTE.format(url=OFFLINE_PLACEHOLDER))
 
 
 # ------------------------------------------------------------------------------------- diff
@@ -502,13 +515,17 @@ def audit(
         "--program", help="Directory of the Pulumi Python program to run.")] = None,
 ) -> None:
     """What faces outside the cluster, and whether every secret is marked secret."""
+    from coe_provider.openstack_auth import OFFLINE_PLACEHOLDER, offline_keystone
     from coe_provider.plan.audit import audit_plan
 
     if file.suffix == ".json":
         document = read_plan(file)
     else:
         try:
-            document = plan_stack_file(file, program).as_json()
+            with offline_keystone() as keystone:
+                document = plan_stack_file(file, program).as_json()
+            if keystone.used:
+                make_console(stderr=True).print(PLACEHOLDER_NOTE.format(url=OFFLINE_PLACEHOLDER))
         except SpecError as error:
             fail(EXIT_INVALID, *spec_lines(error))
         except typer.Exit:

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from coe_provider.cli import app
+from coe_provider.openstack_auth import keystone_url
 from coe_provider.plan.state import stack_mismatch, stack_of
 from tests.conftest import EXAMPLES
 
@@ -69,3 +71,49 @@ def test_stack_of_plans_and_exports() -> None:
     assert stack_mismatch(export, "dev", "coe-provider") == "of stack prod, not dev"
     assert stack_mismatch(export, "prod", "other") == "of project coe-provider, not other"
     assert stack_mismatch({"deployment": {}}, "dev", "x") is None
+
+
+NO_URL_STACK = """\
+config:
+  coe:clusters:
+    dev:
+      driver: k8s_ubuntu
+      template: {image: i, flavor: f, externalNetwork: public, floatingIpEnabled: true}
+      nodeGroups: [{name: workers, count: 1}]
+"""
+"""A Kubernetes stack with the cloud provider on (the default) and no Keystone URL anywhere."""
+
+PLACEHOLDER_LINE = (
+    "note: no Keystone URL for the cloud provider (the openstack_auth_url label, "
+    "openstack:authUrl, OS_AUTH_URL or a clouds.yaml entry): planned with the placeholder "
+    "https://keystone.invalid:5000/v3; coe validate and pulumi up need the real one")
+
+
+def test_offline_plan_without_keystone_url_uses_a_placeholder_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OS_AUTH_URL", "OS_CLOUD"):
+        monkeypatch.delenv(name, raising=False)
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(NO_URL_STACK)
+    planned = coe("plan", stack, "--json", tmp_path / "plan.json")
+    assert planned.exit_code == 0, planned.output
+    assert PLACEHOLDER_LINE in planned.stderr.splitlines()
+    document = json.loads((tmp_path / "plan.json").read_text())
+    assert any(r["type"] == "openstack:identity/applicationCredential:ApplicationCredential"
+               for r in document["resources"])
+    # validate keeps requiring the real URL, and so does the program outside coe plan.
+    checked = coe("validate", stack)
+    assert checked.exit_code == 1
+    assert "clusters.dev.labels.openstack_auth_url: cloud_provider_enabled needs the Keystone " \
+           "URL" in checked.stderr
+    assert keystone_url(None) is None
+
+
+def test_plan_with_a_keystone_url_says_nothing_of_a_placeholder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OS_AUTH_URL", "https://keystone.example.com:5000/v3")
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(NO_URL_STACK)
+    planned = coe("plan", stack, "--json", tmp_path / "plan.json")
+    assert planned.exit_code == 0, planned.output
+    assert "placeholder" not in planned.stderr
