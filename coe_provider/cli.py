@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 import coe_provider
+from coe_provider import clihelp
 from coe_provider.config import coe_settings_from_file, load_clusters, under_stack_config
 from coe_provider.errors import SpecError
 from coe_provider.plan.diff import FAIL_KINDS, diff_plans, failing_kinds
@@ -79,7 +80,8 @@ PLAIN_WIDTH = 200
 
 app = typer.Typer(
     name="coe",
-    help="Container orchestration clusters on OpenStack: validate, plan offline, diff plans.",
+    help=clihelp.APP,
+    context_settings={"help_option_names": clihelp.HELP_OPTIONS},
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -130,7 +132,7 @@ def to_stdout(*targets: Path | None) -> bool:
 # ---------------------------------------------------------------------------------- drivers
 
 
-@app.command()
+@app.command(help=clihelp.DRIVERS)
 def drivers(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -161,7 +163,7 @@ def drivers(
 # --------------------------------------------------------------------------------- validate
 
 
-@app.command()
+@app.command(help=clihelp.VALIDATE)
 def validate(
     file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml or a cluster YAML file.")],
 ) -> None:
@@ -217,7 +219,7 @@ def validate_template_file(file: Path) -> bool:
 # ----------------------------------------------------------------------------------- schema
 
 
-@app.command()
+@app.command(help=clihelp.SCHEMA)
 def schema(
     kind: Annotated[SchemaKind, typer.Option(
         "--kind", help="stack: a Pulumi.<stack>.yaml; cluster: a file with clusters: at the "
@@ -378,7 +380,7 @@ def _program_failure(error: BaseException) -> str:
     return f"error: the program failed: {type(error).__name__}: {first}".rstrip(": ")
 
 
-@app.command()
+@app.command(help=clihelp.PLAN)
 def plan(
     file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml (or a cluster file).")],
     json_out: Annotated[Path | None, typer.Option(
@@ -462,7 +464,7 @@ def parse_fail_on(values: list[str] | None) -> set[str]:
     return kinds
 
 
-@app.command()
+@app.command(help=clihelp.DIFF)
 def diff(
     before: Annotated[Path, typer.Argument(help="Plan JSON of the base (coe plan --json).")],
     after: Annotated[Path, typer.Argument(help="Plan JSON of the change.")],
@@ -502,7 +504,7 @@ def diff(
 # ------------------------------------------------------------------------------------ audit
 
 
-@app.command()
+@app.command(help=clihelp.AUDIT)
 def audit(
     file: Annotated[Path, typer.Argument(
         help="A Pulumi.<stack>.yaml to plan, or a plan JSON (coe plan --json).")],
@@ -561,7 +563,7 @@ def read_outputs(source: str) -> dict[str, Any]:
     return read_json(Path(source))
 
 
-@app.command()
+@app.command(help=clihelp.STATUS)
 def status(
     outputs: Annotated[str, typer.Argument(
         help="Stack outputs: the JSON `pulumi stack output --json --show-secrets` prints, "
@@ -612,12 +614,11 @@ def status(
 
 # ----------------------------------------------------------------------------------- import
 
-import_app = typer.Typer(name="import", help="Import clusters from other tools.",
-                         no_args_is_help=True)
+import_app = typer.Typer(name="import", help=clihelp.IMPORT, no_args_is_help=True)
 app.add_typer(import_app)
 
 
-@import_app.command("magnum")
+@import_app.command("magnum", help=clihelp.IMPORT_MAGNUM)
 def import_magnum(
     template: Annotated[Path | None, typer.Option(
         "--template", help="TEMPLATE.json: `openstack coe cluster template show -f json` or "
@@ -656,7 +657,7 @@ def import_magnum(
         cluster_template=cluster_template, name=name, output=output, image=image,
         as_json=as_json, allow_drop=allow_drop, force=force)))
 
-@app.command()
+@app.command(help=clihelp.CLEANUP)
 def cleanup(
     outputs: Annotated[str, typer.Argument(
         help="`pulumi stack output --json --show-secrets` output: a file, or '-' for stdin.")],
