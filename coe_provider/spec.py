@@ -118,7 +118,8 @@ class ClusterTemplate(SpecModel):
     """Existing Nova key pair injected on every node; optional."""
 
     external_network: str | None = None
-    """Name or ID of the external (provider) network: router gateway and floating IP pool."""
+    """Name or ID of the external (provider) network: router gateway and floating IP pool;
+    required with a managed network (no ``fixed_network``) and with a bastion."""
 
     fixed_network: str | None = None
     """Existing network (name or ID) to use instead of a managed one."""
@@ -127,7 +128,7 @@ class ClusterTemplate(SpecModel):
     """Existing subnet (name or ID) inside ``fixed_network``."""
 
     subnet_cidr: str = "10.0.0.0/24"
-    """CIDR of the managed subnet (ignored with ``fixed_network``)."""
+    """IPv4 CIDR of the managed subnet (ignored with ``fixed_network``)."""
 
     dns_nameservers: list[str] = Field(default_factory=lambda: ["8.8.8.8"])
     """DNS servers of the managed subnet."""
@@ -163,7 +164,8 @@ class ClusterTemplate(SpecModel):
     """Source CIDRs allowed to reach SSH on the nodes; empty closes SSH from outside."""
 
     bastion: bool | BastionSpec = False
-    """A bastion host (``true``, or its flavor and image): the SSH path to the nodes."""
+    """A bastion host (``true``, or its flavor and image): the SSH path to the nodes; needs
+    ``ssh_allowed_cidrs`` (who may SSH to it) and ``external_network``."""
 
     http_proxy: str | None = None
     """HTTP proxy handed to the bootstrap (package installs, container pulls)."""
@@ -259,11 +261,14 @@ class NodeGroupSpec(SpecModel):
     """Nova availability zone for this group's servers."""
 
     labels: dict[str, str] = Field(default_factory=dict)
-    """Node labels the COE puts on this group's nodes."""
+    """Node labels the COE puts on this group's nodes; Kubernetes' label syntax for
+    Kubernetes, where labels kubelet may not set on itself (``node-role.kubernetes.io/*``,
+    other ``kubernetes.io`` and ``k8s.io`` ones) are refused."""
 
     taints: list[str] = Field(default_factory=list,
                               json_schema_extra={"items": {"pattern": TAINT_PATTERN}})
-    """Node taints, ``key=value:Effect``."""
+    """Node taints, ``key=value:Effect`` (Effect ``NoSchedule``, ``PreferNoSchedule`` or
+    ``NoExecute``)."""
 
     remove: list[int] = Field(default_factory=list)
     """Node indices retired from the group (Magnum's ``nodes_to_remove``); never reused."""
