@@ -646,6 +646,9 @@ def import_magnum(
     force: Annotated[bool, typer.Option(
         "--force", help="Replace a cluster of the same name in an existing stack file (or an "
                         "existing template file).")] = False,
+    template_output: Annotated[Path | None, typer.Option(
+        "--template-output", help="With --cluster and --output: write the cluster's template "
+                                  "into this template file, named by templateFile.")] = None,
 ) -> None:
     """Turn a Magnum cluster template (and cluster) into a template or stack file, with a
     report of every field; exit 1 when a field that changes the cluster cannot be carried.
@@ -655,7 +658,7 @@ def import_magnum(
     raise typer.Exit(run_import(ImportOptions(
         template=template, cluster=cluster, nodegroups=nodegroups, cloud=cloud,
         cluster_template=cluster_template, name=name, output=output, image=image,
-        as_json=as_json, allow_drop=allow_drop, force=force)))
+        as_json=as_json, allow_drop=allow_drop, force=force, template_output=template_output)))
 
 @app.command(help=clihelp.CLEANUP)
 def cleanup(

@@ -84,4 +84,5 @@ IMPORT_MAGNUM = command_help(
         "coe import magnum --template template.json --output k8s-template.yaml",
         "coe import magnum --template template.json --cluster cluster.json "
         "--nodegroups nodegroups.json --output Pulumi.prod.yaml",
-        "coe import magnum --cloud mycloud --cluster prod --output Pulumi.prod.yaml"))
+        "coe import magnum --cloud mycloud --cluster prod --output Pulumi.prod.yaml "
+        "--template-output k8s-template.yaml"))

@@ -255,3 +255,60 @@ def test_duplicate_json_keys_are_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (f"error: template {template}: duplicate key 'flavor_id'; which "
                              "one is meant is unclear\n")
+
+
+def test_template_output_writes_the_template_beside_the_stack_file(tmp_path: Path) -> None:
+    out = tmp_path / "Pulumi.prod.yaml"
+    out.write_text(EXISTING)
+    template = tmp_path / "templates" / "k8s.yaml"
+    result = import_cluster(out, "--template-output", template)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-2:] == [f"wrote {template} (template added)",
+                                               f"wrote {out} (cluster {NAME} added)"]
+    cluster = yaml.safe_load(out.read_text())["config"]["coe:clusters"][NAME]
+    assert cluster["templateFile"] == "templates/k8s.yaml" and "template" not in cluster
+    assert yaml.safe_load(template.read_text())["masterFlavor"] == "m1.xlarge"
+    assert out.read_text().startswith(EXISTING.split("    old:")[0])
+    check = coe("validate", out)
+    assert check.exit_code == 0, check.output
+
+
+def test_template_output_is_checked_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "Pulumi.prod.yaml"
+    out.write_text(EXISTING)
+    template = tmp_path / "k8s.yaml"
+    template.write_text("# mine\nimage: keep\n")
+    refused = import_cluster(out, "--template-output", template)
+    assert refused.exit_code == 2
+    assert f"error: {template}: exists; give --force" in refused.stderr
+    assert (out.read_text(), template.read_text()) == (EXISTING, "# mine\nimage: keep\n")
+    # The stack file refuses (same cluster twice): the template file is not written either.
+    assert import_cluster(out).exit_code == 0
+    before = out.read_text()
+    other = tmp_path / "other.yaml"
+    again = import_cluster(out, "--template-output", other)
+    assert again.exit_code == 2 and not other.exists() and out.read_text() == before
+
+
+def test_template_output_needs_a_cluster_and_an_output(tmp_path: Path) -> None:
+    result = coe("import", "magnum", "--template", UBUNTU, "--template-output",
+                 tmp_path / "t.yaml", "--output", tmp_path / "x.yaml")
+    assert (result.exit_code, result.stderr) == (
+        2, "error: --template-output writes a cluster's template beside the stack file: give "
+           "--cluster and --output too\n")
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_template_output_with_proxy_credentials_makes_only_the_template_private(
+        tmp_path: Path) -> None:
+    template_json = _with(UBUNTU, tmp_path, http_proxy="http://ops:pr0xy-pass@proxy.example:3128")
+    out, template = tmp_path / "Pulumi.prod.yaml", tmp_path / "k8s.yaml"
+    result = coe("import", "magnum", "--template", template_json, "--cluster", CLUSTER,
+                 "--output", out, "--template-output", template)
+    assert result.exit_code == 0, result.output
+    assert "pr0xy-pass" not in result.output
+    assert stat.S_IMODE(template.stat().st_mode) == 0o600
+    assert stat.S_IMODE(out.stat().st_mode) != 0o600
+    assert f"warning: {template} holds the proxy credentials of template.httpProxy" in \
+        result.stderr
+    assert f"warning: {out} " not in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +17,10 @@ from coe_provider.config import under_stack_config
 from coe_provider.magnum.convert import Imported, import_magnum
 from coe_provider.magnum.documents import MagnumDocuments, MagnumInputError, read_documents
 from coe_provider.magnum.filewrite import (
+    Pending,
     WriteRefused,
-    Written,
-    write_stack_cluster,
-    write_template,
+    stack_cluster_change,
+    template_change,
 )
 from coe_provider.magnum.live import LiveRequest, fetch_documents, magnum_api
 from coe_provider.magnum.output import stack_file, stack_header, template_file, template_header
@@ -73,6 +74,10 @@ class ImportOptions:
     force: bool = False
     """Replace a cluster of the same name in the stack file (or an existing template file)."""
 
+    template_output: Path | None = None
+    """With a cluster: write its template into this template file, which the cluster names
+    with ``templateFile``."""
+
     @property
     def live(self) -> bool:
         """True when the documents come from the Magnum API rather than from files."""
@@ -81,6 +86,10 @@ class ImportOptions:
 
 def load(options: ImportOptions) -> tuple[MagnumDocuments, str]:
     """The documents and a description of where they came from."""
+    if options.template_output is not None and (options.cluster is None
+                                                 or options.output is None):
+        raise MagnumInputError("--template-output writes a cluster's template beside the stack "
+                               "file: give --cluster and --output too")
     if options.live:
         if options.template or options.nodegroups:
             raise MagnumInputError("--template and --nodegroups read files, --cloud and "
@@ -129,29 +138,50 @@ def run_import(options: ImportOptions) -> int:
                          else template_file(imported, source))
         return EXIT_OK if report.ok else EXIT_NOT_CARRIED
     try:
-        written = write_file(imported, documents, source, options, bool(credentials))
+        written = [change.write() for change in file_changes(imported, documents, source,
+                                                             options)]
     except (WriteRefused, OSError) as exc:
         text = str(exc) if isinstance(exc, WriteRefused) else \
-            f"cannot write {options.output}: {exc.strerror}; nothing written"
+            f"cannot write {exc.filename or options.output}: {exc.strerror}"
         sys.stderr.write(f"error: {text}\n")
         return EXIT_INPUT
-    sys.stderr.write(f"{written}\n")
-    if credentials:
-        sys.stderr.write(
-            f"warning: {written.path} holds the proxy credentials of {', '.join(credentials)} "
-            "in clear, so it was written with mode 0600; keep it out of version control\n")
+    for done in written:
+        sys.stderr.write(f"{done}\n")
+        if done.private:
+            sys.stderr.write(
+                f"warning: {done.path} holds the proxy credentials of {', '.join(credentials)} "
+                "in clear, so it was written with mode 0600; keep it out of version control\n")
     return EXIT_OK if report.ok else EXIT_NOT_CARRIED
 
 
-def write_file(imported: Imported, documents: MagnumDocuments, source: str,
-               options: ImportOptions, private: bool) -> Written:
-    """Write the import into ``--output``: a new file, or merged into an existing one."""
+def file_changes(imported: Imported, documents: MagnumDocuments, source: str,
+                 options: ImportOptions) -> list[Pending]:
+    """What the import writes into ``--output`` (and ``--template-output``), every file
+    checked before any is written: a refusal leaves them all as they were."""
     assert options.output is not None and imported.cluster is not None
     if documents.cluster is None:
-        return write_template(options.output, imported.cluster["template"],
-                              template_header(imported, source), options.force, private)
-    return write_stack_cluster(options.output, imported.name, imported.cluster,
-                               stack_header(source), options.cloud, options.force, private)
+        template = imported.cluster["template"]
+        return [template_change(options.output, template, template_header(imported, source),
+                                options.force, _private(template))]
+    cluster = dict(imported.cluster)
+    changes: list[Pending] = []
+    if options.template_output is not None:
+        template = cluster.pop("template")
+        changes.append(template_change(options.template_output, template,
+                                       template_header(imported, source), options.force,
+                                       _private(template)))
+        # templateFile resolves from the stack file's directory, as pulumi up runs there.
+        cluster = {"driver": cluster.pop("driver"), "templateFile": os.path.relpath(
+            options.template_output.resolve(), options.output.resolve().parent), **cluster}
+    changes.append(stack_cluster_change(options.output, imported.name, cluster,
+                                        stack_header(source), options.cloud, options.force,
+                                        _private(cluster)))
+    return changes
+
+
+def _private(content: Any) -> bool:
+    """A file holding credentials in clear is written with mode 0600."""
+    return bool(credential_paths(content))
 
 
 def credential_paths(value: Any, path: str = "") -> list[str]:

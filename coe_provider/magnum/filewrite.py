@@ -129,17 +129,42 @@ def _write(path: Path, text: str, private: bool) -> None:
         raise
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A file's new content, checked and ready to be written."""
+
+    path: Path
+    """Where it goes."""
+
+    text: str
+    """The whole new content."""
+
+    written: Written
+    """What writing it does."""
+
+    def write(self) -> Written:
+        """Write the file."""
+        _write(self.path, self.text, self.written.private)
+        return self.written
+
+
 def write_stack_cluster(path: Path, name: str, cluster: Mapping[str, Any], header: str,
                         cloud: str | None, force: bool, private: bool) -> Written:
     """Add (or with ``force`` replace) cluster ``name`` under ``coe:clusters`` of the stack
     file at ``path``, keeping everything else; a new file gets ``header`` first."""
+    return stack_cluster_change(path, name, cluster, header, cloud, force, private).write()
+
+
+def stack_cluster_change(path: Path, name: str, cluster: Mapping[str, Any], header: str,
+                         cloud: str | None, force: bool, private: bool) -> Pending:
+    """What :func:`write_stack_cluster` would write; :class:`WriteRefused` when it may not."""
     if not path.exists():
         config: dict[str, Any] = {}
         if cloud:
             config["openstack:cloud"] = cloud
         config[CLUSTERS_KEY] = {name: cluster}
-        _write(path, _dump(_plain({"config": config}), "", header), private)
-        return Written(path, f"cluster {name} added", private)
+        return Pending(path, _dump(_plain({"config": config}), "", header),
+                       Written(path, f"cluster {name} added", private))
     document, text = _load(path)
     if document is None:
         document = CommentedMap()
@@ -171,8 +196,8 @@ def write_stack_cluster(path: Path, name: str, cluster: Mapping[str, Any], heade
     if not replaced:
         clusters.yaml_set_comment_before_after_key(
             name, before=header.strip().removeprefix("# "), indent=_indent_of(text, 4))
-    _write(path, _dump(document, text, ""), private)
-    return Written(path, f"cluster {name} {'replaced' if replaced else 'added'}", private)
+    return Pending(path, _dump(document, text, ""),
+                   Written(path, f"cluster {name} {'replaced' if replaced else 'added'}", private))
 
 
 def _indent_of(text: str, default: int) -> int:
@@ -190,9 +215,15 @@ def write_template(path: Path, template: Mapping[str, Any], header: str, force: 
                    private: bool) -> Written:
     """Write a template file; an existing one is only replaced with ``force``, keeping its
     leading comments and the comments on the fields the import writes again."""
+    return template_change(path, template, header, force, private).write()
+
+
+def template_change(path: Path, template: Mapping[str, Any], header: str, force: bool,
+                    private: bool) -> Pending:
+    """What :func:`write_template` would write; :class:`WriteRefused` when it may not."""
     if not path.exists():
-        _write(path, _dump(_plain(template), "", header), private)
-        return Written(path, "template added", private)
+        return Pending(path, _dump(_plain(template), "", header),
+                       Written(path, "template added", private))
     document, text = _load(path)
     if isinstance(document, CommentedMap) and "config" in document:
         raise WriteRefused(f"{path}: a stack file; a template-only import writes a template "
@@ -200,15 +231,15 @@ def write_template(path: Path, template: Mapping[str, Any], header: str, force: 
     if not force:
         raise WriteRefused(f"{path}: exists; give --force to replace the template in it; "
                            "nothing written")
+    replaced = Written(path, "template replaced", private)
     if not isinstance(document, CommentedMap):
-        _write(path, _dump(_plain(template), "", header), private)
-        return Written(path, "template replaced", private)
+        return Pending(path, _dump(_plain(template), "", header), replaced)
     for key in [key for key in document if key not in template]:
         del document[key]
     for key, value in template.items():
         document[key] = _plain(value)
-    _write(path, _dump(document, text, ""), private)
-    return Written(path, "template replaced", private)
+    return Pending(path, _dump(document, text, ""), replaced)
 
 
-__all__ = ["WriteRefused", "Written", "write_stack_cluster", "write_template"]
+__all__ = ["Pending", "WriteRefused", "Written", "stack_cluster_change", "template_change",
+           "write_stack_cluster", "write_template"]
