@@ -148,14 +148,20 @@ def _drop(data: dict[str, Any], loc: tuple[str | int, ...],
           missing: bool) -> tuple[str | int, ...] | None:
     """Leave out (or fill in) the value at ``loc``; the location changed, or None."""
     parent: Any = data
+    above: tuple[Any, Any] | None = None  # the parent's own container and key
     for depth, key in enumerate(loc):
         here = loc[:depth + 1]
         last = depth == len(loc) - 1
         if isinstance(parent, dict):
-            if key not in parent:  # required and missing, or left out by an earlier error
+            if key not in parent:
                 if missing and last:
                     parent[key] = MISSING_PLACEHOLDER
-                return here
+                elif not last and above is not None and isinstance(above[0], dict):
+                    # A union member's name (``bastion.BastionSpec.flavor``): the value
+                    # fits no member, so it goes as a whole.
+                    del above[0][above[1]]
+                    return loc[:depth]
+                return here  # required and filled in, or left out by an earlier error
             value = parent[key]
             if last or not isinstance(value, dict | list):
                 if value == MISSING_PLACEHOLDER or missing:
@@ -163,11 +169,11 @@ def _drop(data: dict[str, Any], loc: tuple[str | int, ...],
                 else:
                     del parent[key]
                 return here
-            parent = value
+            above, parent = (parent, key), value
         elif isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
             if last or not isinstance(parent[key], dict | list):
                 return None  # removing a list item would shift every later position
-            parent = parent[key]
+            above, parent = (parent, key), parent[key]
         else:
             return None
     return None

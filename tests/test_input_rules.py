@@ -220,3 +220,12 @@ def test_binary_yaml_names_the_file_and_exits_1(tmp_path: Path, content: bytes) 
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith(f"{stack}: not a YAML text file (")
         assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_value_that_fits_no_member_of_a_union_does_not_stop_the_other_rules() -> None:
+    # bastion is bool | BastionSpec: pydantic names the member in the error's location.
+    settings = cluster_settings("k8s_ubuntu", K8S, masterCount=3,
+                                template={"bastion": {"flavor": 5}})
+    errors = errors_of(settings)
+    assert any(e.startswith("clusters.c1.template.bastion") for e in errors), errors
+    assert any(e.startswith("clusters.c1.template.masterLbEnabled: must be true") for e in errors)

@@ -8,7 +8,7 @@ from typing import Any
 SECRET = "[secret]"
 """Printed in place of a secret value."""
 
-SECRET_NAME = re.compile(r"passw(or)?d|passwd|secret|token", re.IGNORECASE)
+SECRET_NAME = re.compile(r"passw(or)?d|secret|token", re.IGNORECASE)
 """A label or field whose name says it holds a secret (``grafana_admin_passwd``,
 ``cluster_basic_auth_secret``, ``..._token``)."""
 
