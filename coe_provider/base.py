@@ -77,7 +77,7 @@ from coe_provider.releases import (
 from coe_provider.scaling import SSH_USER, SshPath, create_removal_command
 from coe_provider.security import create_security_groups
 from coe_provider.spec import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
-from coe_provider.validation import ResolvedCluster, check_cluster, parse_cluster_spec
+from coe_provider.validation import ResolvedCluster, check_cluster, resolve_cluster
 
 TYPE_PREFIX = "coe:index:"
 """Component type tokens are ``coe:index:<ClassName>``, as a multi-language host expects."""
@@ -296,14 +296,17 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     @classmethod
     def _validate(cls, name: str, spec: ClusterSpec | Mapping[str, Any],
                   base_dir: Path) -> ResolvedCluster:
-        parsed = spec if isinstance(spec, ClusterSpec) else parse_cluster_spec(spec, name, base_dir)
         info = DriverInfo(name=cls.driver_name(), cls=cls)
-        if parsed.driver and parsed.driver != info.name:
+        named = spec.driver if isinstance(spec, ClusterSpec) else (
+            spec.get("driver") if isinstance(spec, Mapping) else None)
+        if named and named != info.name:
             raise SpecError.single(
                 f"{name}.driver",
-                f"names driver {parsed.driver!r} but the cluster is built with {info.name!r}",
+                f"names driver {named!r} but the cluster is built with {info.name!r}",
             )
-        return check_cluster(name, parsed, name, driver=info)
+        if isinstance(spec, ClusterSpec):
+            return check_cluster(name, spec, name, driver=info)
+        return resolve_cluster(name, spec, name, base_dir, driver=info)
 
     def _no_proxy(self) -> str | None:
         template = self.spec.template

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 import coe_provider
+from coe_provider import clihelp
 from coe_provider.config import coe_settings_from_file, load_clusters, under_stack_config
 from coe_provider.errors import SpecError
 from coe_provider.plan.diff import FAIL_KINDS, diff_plans, failing_kinds
@@ -68,12 +69,19 @@ STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.ya?ml$")
 ROOT_PROJECT = "coe-provider"
 """Project name of the repository's root program (its ``Pulumi.yaml``)."""
 
+PLACEHOLDER_NOTE = (
+    "note: no Keystone URL for the cloud provider (the openstack_auth_url label, "
+    "openstack:authUrl, OS_AUTH_URL or a clouds.yaml entry): planned with the placeholder "
+    "{url}; coe validate and pulumi up need the real one")
+"""What ``coe plan`` says when it planned with :data:`OFFLINE_PLACEHOLDER`."""
+
 PLAIN_WIDTH = 200
 """Line width when output does not go to a terminal (CI logs), unless COLUMNS says otherwise."""
 
 app = typer.Typer(
     name="coe",
-    help="Container orchestration clusters on OpenStack: validate, plan offline, diff plans.",
+    help=clihelp.APP,
+    context_settings={"help_option_names": clihelp.HELP_OPTIONS},
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -93,7 +101,7 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(help=clihelp.APP)
 def _options(
     show_version: Annotated[bool, typer.Option(
         "--version", callback=_print_version, is_eager=True,
@@ -146,7 +154,7 @@ def to_stdout(*targets: Path | None) -> bool:
 # ---------------------------------------------------------------------------------- drivers
 
 
-@app.command()
+@app.command(help=clihelp.DRIVERS)
 def drivers(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -177,14 +185,16 @@ def drivers(
 # --------------------------------------------------------------------------------- validate
 
 
-@app.command()
+@app.command(help=clihelp.VALIDATE)
 def validate(
     file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml or a cluster YAML file.")],
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 on warnings too (a kube_tag out of upstream support).")] = False,
 ) -> None:
-    """Check every cluster of a stack file or cluster file; exit 1 listing each broken rule
-    (warnings are printed and do not fail unless --strict)."""
+    """Check every cluster of a stack file or cluster file (or a template file); exit 1
+    listing each broken rule (warnings are printed and do not fail unless --strict)."""
+    if validate_template_file(file):
+        return
     try:
         settings = coe_settings_from_file(file)
         config, secret_keys = read_stack_config(file)
@@ -213,10 +223,33 @@ def validate(
         fail(EXIT_INVALID, f"--strict: {len(warnings)} warning(s)")
 
 
+def validate_template_file(file: Path) -> bool:
+    """When ``file`` is a template file, validate it as one and say so; False otherwise."""
+    from coe_provider.templatecheck import check_template, is_template_document
+
+    try:
+        document = load_yaml_file(file)
+    except YamlLoadError:
+        return False  # the stack-file path reports it
+    if not is_template_document(document):
+        return False
+    try:
+        verdict = check_template(document, file.resolve().parent)
+    except Exception as error:  # e.g. a driver package that fails to load
+        fail(EXIT_FAILED, f"error: {type(error).__name__}: {error}")
+    if verdict.drivers:
+        make_console().print(f"{file}: OK: a template file (templateFile:), valid for "
+                             f"driver {', '.join(verdict.drivers)}")
+        return True
+    fail(EXIT_INVALID, f"{file}: a template file (templateFile:), checked for driver "
+                       f"{verdict.closest} (the one it fits best):",
+         *(str(issue) for issue in verdict.issues))
+
+
 # ----------------------------------------------------------------------------------- schema
 
 
-@app.command()
+@app.command(help=clihelp.SCHEMA)
 def schema(
     kind: Annotated[SchemaKind, typer.Option(
         "--kind", help="stack: a Pulumi.<stack>.yaml; cluster: a file with clusters: at the "
@@ -338,11 +371,17 @@ def plan_stack_file(file: Path, program: Path | None = None,
     or a ``pulumi stack export``: ignored inputs keep their stored values and existing ports,
     load balancers and floating IPs their addresses."""
     from coe_provider.plan.document import build_plan
-    from coe_provider.plan.state import PriorState
+    from coe_provider.plan.state import PriorState, stack_mismatch
 
     if state is None:
         return build_plan(run_stack_file(file, program))
-    prior = PriorState.of(read_json(state))
+    document = read_json(state)
+    other = stack_mismatch(document, stack_name(file), project_name(program_directory(
+        file, program)))
+    if other:
+        fail(EXIT_FAILED, f"error: {state} is the state {other} ({file}); give the previous "
+                          "plan (or pulumi stack export) of this stack")
+    prior = PriorState.of(document)
     return build_plan(run_stack_file(file, program, prior.openstack_answers()), prior.inputs)
 
 
@@ -371,7 +410,7 @@ def _program_failure(error: BaseException) -> str:
     return f"error: the program failed: {type(error).__name__}: {first}".rstrip(": ")
 
 
-@app.command()
+@app.command(help=clihelp.PLAN)
 def plan(
     file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml (or a cluster file).")],
     json_out: Annotated[Path | None, typer.Option(
@@ -394,8 +433,11 @@ def plan(
     """Run the program offline under Pulumi's mocks runtime and show what it would build."""
     err = make_console(stderr=True)
     started = time.perf_counter()
+    from coe_provider.openstack_auth import OFFLINE_PLACEHOLDER, offline_keystone
+
     try:
-        with _running(err, f"planning {file} under the mocks runtime"):
+        with _running(err, f"planning {file} under the mocks runtime"), \
+                offline_keystone() as keystone:
             result = plan_stack_file(file, program, state)
     except SpecError as error:
         fail(EXIT_INVALID, *spec_lines(error))
@@ -412,6 +454,8 @@ def plan(
     if markdown is not None:
         write_output(markdown, plan_markdown(document), "plan Markdown")
     if to_stdout(json_out, markdown):
+        if keystone.used:
+            err.print(PLACEHOLDER_NOTE.format(url=OFFLINE_PLACEHOLDER))
         return
     console = make_console()
     console.print(resource_tree(document, tree_limit))
@@ -419,6 +463,8 @@ def plan(
     console.print(plan_summary(document))
     err.print(f"planned {document['summary']['total']} resources in {elapsed:.1f} s "
               "(offline: no cloud was contacted)")
+    if keystone.used:
+        err.print(PLACEHOLDER_NOTE.format(url=OFFLINE_PLACEHOLDER))
 
 
 # ------------------------------------------------------------------------------------- diff
@@ -448,7 +494,7 @@ def parse_fail_on(values: list[str] | None) -> set[str]:
     return kinds
 
 
-@app.command()
+@app.command(help=clihelp.DIFF)
 def diff(
     before: Annotated[Path, typer.Argument(help="Plan JSON of the base (coe plan --json).")],
     after: Annotated[Path, typer.Argument(help="Plan JSON of the change.")],
@@ -464,7 +510,13 @@ def diff(
 ) -> None:
     """Compare two plans by URN: creates, deletes, updates and replacements."""
     kinds = parse_fail_on(fail_on)
-    result = diff_plans(read_plan(before), read_plan(after))
+    base, change = read_plan(before), read_plan(after)
+    stacks = [f"{plan.get('project')}/{plan.get('stack')}" for plan in (base, change)]
+    if stacks[0] != stacks[1]:
+        make_console(stderr=True).print(
+            f"warning: {before} is a plan of {stacks[0]} and {after} of {stacks[1]} "
+            "(project/stack): the diff compares two different stacks")
+    result = diff_plans(base, change)
     if json_out is not None:
         write_output(json_out, result.dumps(), "diff JSON")
     if markdown is not None:
@@ -496,7 +548,7 @@ def read_policy_config(path: Path | None) -> Any:
         fail(EXIT_INVALID, f"{path}: {error}")
 
 
-@app.command()
+@app.command(help=clihelp.AUDIT)
 def audit(
     file: Annotated[Path, typer.Argument(
         help="A Pulumi.<stack>.yaml to plan, or a plan JSON (coe plan --json).")],
@@ -515,6 +567,7 @@ def audit(
 ) -> None:
     """coe-provider's policies (the policy pack's) on a plan: what faces outside the cluster,
     whether every secret is marked secret, and the cluster rules."""
+    from coe_provider.openstack_auth import OFFLINE_PLACEHOLDER, offline_keystone
     from coe_provider.plan.audit import audit_plan
 
     settings = read_policy_config(policy_config)
@@ -522,7 +575,10 @@ def audit(
         document = read_plan(file)
     else:
         try:
-            document = plan_stack_file(file, program).as_json()
+            with offline_keystone() as keystone:
+                document = plan_stack_file(file, program).as_json()
+            if keystone.used:
+                make_console(stderr=True).print(PLACEHOLDER_NOTE.format(url=OFFLINE_PLACEHOLDER))
         except SpecError as error:
             fail(EXIT_INVALID, *spec_lines(error))
         except typer.Exit:
@@ -558,7 +614,7 @@ def read_outputs(source: str) -> dict[str, Any]:
     return read_json(Path(source))
 
 
-@app.command()
+@app.command(help=clihelp.STATUS)
 def status(
     outputs: Annotated[str, typer.Argument(
         help="Stack outputs: the JSON `pulumi stack output --json --show-secrets` prints, "
@@ -609,12 +665,11 @@ def status(
 
 # ----------------------------------------------------------------------------------- import
 
-import_app = typer.Typer(name="import", help="Import clusters from other tools.",
-                         no_args_is_help=True)
+import_app = typer.Typer(name="import", help=clihelp.IMPORT, no_args_is_help=True)
 app.add_typer(import_app)
 
 
-@import_app.command("magnum")
+@import_app.command("magnum", help=clihelp.IMPORT_MAGNUM)
 def import_magnum(
     template: Annotated[Path | None, typer.Option(
         "--template", help="TEMPLATE.json: `openstack coe cluster template show -f json` or "
@@ -639,6 +694,12 @@ def import_magnum(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     allow_drop: Annotated[bool, typer.Option(
         "--allow-drop", help="Write even when fields could not be carried (exit 1).")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a cluster of the same name in an existing stack file (or an "
+                        "existing template file).")] = False,
+    template_output: Annotated[Path | None, typer.Option(
+        "--template-output", help="With --cluster and --output: write the cluster's template "
+                                  "into this template file, named by templateFile.")] = None,
 ) -> None:
     """Turn a Magnum cluster template (and cluster) into a template or stack file, with a
     report of every field; exit 1 when a field that changes the cluster cannot be carried.
@@ -648,9 +709,9 @@ def import_magnum(
     raise typer.Exit(run_import(ImportOptions(
         template=template, cluster=cluster, nodegroups=nodegroups, cloud=cloud,
         cluster_template=cluster_template, name=name, output=output, image=image,
-        as_json=as_json, allow_drop=allow_drop)))
+        as_json=as_json, allow_drop=allow_drop, force=force, template_output=template_output)))
 
-@app.command()
+@app.command(help=clihelp.CLEANUP)
 def cleanup(
     outputs: Annotated[str, typer.Argument(
         help="`pulumi stack output --json` output (no secret is needed): a file, or '-' for "

@@ -14,11 +14,48 @@ vendor profiles merged in.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pulumi
 
 from coe_provider.spec import ClusterOpenStack
+
+OFFLINE_PLACEHOLDER = "https://keystone.invalid:5000/v3"
+"""The Keystone URL an offline plan uses when nothing names one (``.invalid`` never
+resolves, RFC 2606): ``coe plan`` needs no cloud and no credentials."""
+
+
+class _Placeholder:
+    """Whether an offline plan runs, and whether it stood in a placeholder URL. A plain
+    object with a lock, not a context variable: the program's callbacks run on other
+    threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.allowed = False
+        self.used = False
+
+
+_PLACEHOLDER = _Placeholder()
+
+
+@contextmanager
+def offline_keystone() -> Iterator[_Placeholder]:
+    """Within, :func:`keystone_url` answers :data:`OFFLINE_PLACEHOLDER` where nothing names
+    a URL; the yielded object's ``used`` says afterwards whether it did. Only ``coe plan``
+    (and ``coe audit`` of a stack file) use this: ``coe validate`` and ``pulumi up`` keep
+    requiring the real URL."""
+    with _PLACEHOLDER.lock:
+        _PLACEHOLDER.allowed, _PLACEHOLDER.used = True, False
+    try:
+        yield _PLACEHOLDER
+    finally:
+        with _PLACEHOLDER.lock:
+            _PLACEHOLDER.allowed = False
+
 
 
 def cloud_name(cluster: ClusterOpenStack | None = None) -> str | None:
@@ -68,7 +105,13 @@ def keystone_url(explicit: str | None, cluster: ClusterOpenStack | None = None) 
         return configured
     auth = _cloud_entry(cluster).get("auth") or {}
     url = auth.get("auth_url") if isinstance(auth, dict) else None
-    return str(url) if url else None
+    if url:
+        return str(url)
+    with _PLACEHOLDER.lock:
+        if _PLACEHOLDER.allowed:
+            _PLACEHOLDER.used = True
+            return OFFLINE_PLACEHOLDER
+    return None
 
 
 def missing_url_rule(setting: str, cluster: ClusterOpenStack | None = None) -> str:

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from coe_provider.k8ssyntax import taint_problem
+
 MAX_NODES = 5000
 """Upper bound on nodes in one cluster: Kubernetes' published limit of 5000 nodes."""
 
@@ -32,7 +34,6 @@ _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
 TAINT_PATTERN = r"^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$"
 """A node taint, ``key=value:Effect`` (the value may be left out)."""
 
-_TAINT = re.compile(TAINT_PATTERN)
 _PROXY_URL = re.compile(r"^https?://([^/@\s]+@)?[A-Za-z0-9.\-\[\]:]+(:\d{1,5})?/?$")
 
 
@@ -117,7 +118,8 @@ class ClusterTemplate(SpecModel):
     """Existing Nova key pair injected on every node; optional."""
 
     external_network: str | None = None
-    """Name or ID of the external (provider) network: router gateway and floating IP pool."""
+    """Name or ID of the external (provider) network: router gateway and floating IP pool;
+    required with a managed network (no ``fixed_network``) and with a bastion."""
 
     fixed_network: str | None = None
     """Existing network (name or ID) to use instead of a managed one."""
@@ -126,7 +128,7 @@ class ClusterTemplate(SpecModel):
     """Existing subnet (name or ID) inside ``fixed_network``."""
 
     subnet_cidr: str = "10.0.0.0/24"
-    """CIDR of the managed subnet (ignored with ``fixed_network``)."""
+    """IPv4 CIDR of the managed subnet (ignored with ``fixed_network``)."""
 
     dns_nameservers: list[str] = Field(default_factory=lambda: ["8.8.8.8"])
     """DNS servers of the managed subnet."""
@@ -166,7 +168,8 @@ class ClusterTemplate(SpecModel):
     """Source CIDRs allowed to reach SSH on the nodes; empty closes SSH from outside."""
 
     bastion: bool | BastionSpec = False
-    """A bastion host (``true``, or its flavor and image): the SSH path to the nodes."""
+    """A bastion host (``true``, or its flavor and image): the SSH path to the nodes; needs
+    ``ssh_allowed_cidrs`` (who may SSH to it) and ``external_network``."""
 
     http_proxy: str | None = None
     """HTTP proxy handed to the bootstrap (package installs, container pulls)."""
@@ -185,7 +188,11 @@ class ClusterTemplate(SpecModel):
     def _subnet_cidr(cls, value: str) -> str:
         check_cidr(value)
         network = ipaddress.ip_network(value)
-        if network.version == 4 and network.prefixlen > 28:
+        if network.version == 6:
+            # The managed subnet is built with ipVersion 4; dual stack does not exist yet.
+            raise rule(f"must be an IPv4 network such as 10.0.0.0/24; IPv6 subnets are not "
+                       f"supported (got {value})")
+        if network.prefixlen > 28:
             raise rule(f"must be /28 or larger to hold a cluster (got {value})")
         return value
 
@@ -258,11 +265,14 @@ class NodeGroupSpec(SpecModel):
     """Nova availability zone for this group's servers."""
 
     labels: dict[str, str] = Field(default_factory=dict)
-    """Node labels the COE puts on this group's nodes."""
+    """Node labels the COE puts on this group's nodes; Kubernetes' label syntax for
+    Kubernetes, where labels kubelet may not set on itself (``node-role.kubernetes.io/*``,
+    other ``kubernetes.io`` and ``k8s.io`` ones) are refused."""
 
     taints: list[str] = Field(default_factory=list,
                               json_schema_extra={"items": {"pattern": TAINT_PATTERN}})
-    """Node taints, ``key=value:Effect``."""
+    """Node taints, ``key=value:Effect`` (Effect ``NoSchedule``, ``PreferNoSchedule`` or
+    ``NoExecute``)."""
 
     remove: list[int] = Field(default_factory=list)
     """Node indices retired from the group (Magnum's ``nodes_to_remove``); never reused."""
@@ -292,9 +302,9 @@ class NodeGroupSpec(SpecModel):
     @field_validator("taints")
     @classmethod
     def _taints(cls, value: list[str]) -> list[str]:
-        for taint in value:
-            if not _TAINT.match(taint):
-                raise rule(f"taints must look like key=value:NoSchedule (got {taint!r})")
+        problems = [problem for taint in value if (problem := taint_problem(taint))]
+        if problems:
+            raise rule("; ".join(problems))
         return value
 
 

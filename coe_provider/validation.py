@@ -7,11 +7,12 @@ before any resource is registered.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +22,8 @@ from coe_provider.naming import highest_index, live_indices, node_name
 from coe_provider.registry import DriverInfo, DriverNotFound, find_driver, get_driver
 from coe_provider.spec import MAX_NODES, ClusterSpec, check_dns_label
 from coe_provider.yamlload import YamlLoadError, load_yaml_file
+
+Model = TypeVar("Model", bound=BaseModel)
 
 RESERVED_ADDRESSES = 10
 """Addresses a subnet keeps for the router, DHCP, load balancer and floating spares."""
@@ -70,8 +73,8 @@ def _merge_template_file(
     return {**raw, "template": merged}
 
 
-def parse_cluster_spec(raw: Any, path: str, base_dir: Path) -> ClusterSpec:
-    """Parse one cluster's mapping into a :class:`ClusterSpec` (single-field rules only)."""
+def _checked_shape(raw: Any, path: str, base_dir: Path) -> dict[str, Any]:
+    """The cluster's mapping with its template file merged, its blocks of the right kinds."""
     if not isinstance(raw, Mapping):
         raise SpecError.single(path, f"must be a mapping of cluster fields (got {raw!r})")
     data = _merge_template_file(dict(raw), path, base_dir)
@@ -81,10 +84,102 @@ def parse_cluster_spec(raw: Any, path: str, base_dir: Path) -> ClusterSpec:
             raise SpecError.single(join_path(path, key), "must be a list of node groups")
         if key != "nodeGroups" and value is not None and not isinstance(value, Mapping):
             raise SpecError.single(join_path(path, key), "must be a mapping")
+    return data
+
+
+def parse_cluster_spec(raw: Any, path: str, base_dir: Path) -> ClusterSpec:
+    """Parse one cluster's mapping into a :class:`ClusterSpec` (single-field rules only)."""
+    spec, issues, _ = parse_cluster_partially(raw, path, base_dir)
+    if issues or spec is None:
+        raise SpecError(issues)
+    return spec
+
+
+def parse_cluster_partially(
+    raw: Any, path: str, base_dir: Path
+) -> tuple[ClusterSpec | None, list[SpecIssue], list[str]]:
+    """Parse one cluster, going on past broken fields so later rules still run.
+
+    Returns the spec (built with the broken fields at their defaults, None when that is not
+    possible), the single-field issues, and the paths of the fields left at defaults: rules
+    that run on the spec say nothing true about those.
+    """
+    data = _checked_shape(raw, path, base_dir)
     try:
-        return ClusterSpec.model_validate(data)
+        return ClusterSpec.model_validate(data), [], []
     except ValidationError as exc:
-        raise SpecError(issues_from_pydantic(exc, path)) from None
+        issues = issues_from_pydantic(exc, path)
+        spec, dropped = salvage(ClusterSpec, data, exc)
+        return spec, issues, [join_path(path, *loc) for loc in dropped]
+
+
+MISSING_PLACEHOLDER = "missing"
+"""Stands in for a missing required text field while the other rules run."""
+
+SALVAGE_ROUNDS = 8
+"""How often :func:`salvage` re-validates: each round can uncover errors nested deeper."""
+
+
+def salvage(
+    model: type[Model], data: Mapping[str, Any], error: ValidationError
+) -> tuple[Model | None, list[tuple[str | int, ...]]]:
+    """``model`` built from ``data`` with every field pydantic refused left out (at its
+    default) or, when required, filled with a placeholder; and the locations so changed.
+
+    pydantic stops a model at its field errors, so rules that look across fields (and a
+    driver's label rules) would only speak in a second run: a file with several problems
+    took several rounds. None when no such model exists (a list item of the wrong kind, a
+    rule on the whole model).
+    """
+    work = copy.deepcopy(dict(data))
+    dropped: list[tuple[str | int, ...]] = []
+    for _ in range(SALVAGE_ROUNDS):
+        for detail in error.errors(include_url=False):
+            loc = _drop(work, tuple(detail["loc"]), detail["type"] == "missing")
+            if loc is None:
+                return None, dropped
+            if loc not in dropped:
+                dropped.append(loc)
+        try:
+            return model.model_validate(work), dropped
+        except ValidationError as again:
+            error = again
+    return None, dropped
+
+
+def _drop(data: dict[str, Any], loc: tuple[str | int, ...],
+          missing: bool) -> tuple[str | int, ...] | None:
+    """Leave out (or fill in) the value at ``loc``; the location changed, or None."""
+    parent: Any = data
+    above: tuple[Any, Any] | None = None  # the parent's own container and key
+    for depth, key in enumerate(loc):
+        here = loc[:depth + 1]
+        last = depth == len(loc) - 1
+        if isinstance(parent, dict):
+            if key not in parent:
+                if missing and last:
+                    parent[key] = MISSING_PLACEHOLDER
+                elif not last and above is not None and isinstance(above[0], dict):
+                    # A union member's name (``bastion.BastionSpec.flavor``): the value
+                    # fits no member, so it goes as a whole.
+                    del above[0][above[1]]
+                    return loc[:depth]
+                return here  # required and filled in, or left out by an earlier error
+            value = parent[key]
+            if last or not isinstance(value, dict | list):
+                if value == MISSING_PLACEHOLDER or missing:
+                    parent[key] = {}  # the model wants a mapping here, not text
+                else:
+                    del parent[key]
+                return here
+            above, parent = (parent, key), value
+        elif isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
+            if last or not isinstance(parent[key], dict | list):
+                return None  # removing a list item would shift every later position
+            above, parent = (parent, key), parent[key]
+        else:
+            return None
+    return None
 
 
 def resolve_driver(spec: ClusterSpec, path: str) -> DriverInfo:
@@ -216,50 +311,82 @@ def _scaling_issues(spec: ClusterSpec, path: str) -> list[SpecIssue]:
 def label_issues(
     spec: ClusterSpec, driver: DriverInfo, path: str
 ) -> tuple[BaseModel | None, list[SpecIssue]]:
-    """Parse the merged labels with the driver's label model, then its own cross checks."""
+    """Parse the merged labels with the driver's label model, then its own cross checks
+    (which still run when some labels are broken: on the others, at their defaults)."""
     labels = spec.merged_labels
     model = driver.cls.label_model
+    labels_path = join_path(path, "labels")
     try:
-        parsed = model.model_validate(labels)
+        return _checked_labels(model.model_validate(labels), spec, driver, labels_path, [])
     except ValidationError as exc:
         issues: list[SpecIssue] = []
         known = ", ".join(sorted(model.model_fields))
-        for issue in issues_from_pydantic(exc, join_path(path, "labels")):
+        for issue in issues_from_pydantic(exc, labels_path):
             if issue.rule.startswith("unknown field"):
                 issue = SpecIssue(issue.path, f"unknown label for driver {driver.name} "
                                               f"(known labels: {known})")
             issues.append(issue)
+        partial, dropped = salvage(model, labels, exc)
+        if partial is not None:
+            unsure = [join_path(labels_path, *loc) for loc in dropped]
+            issues += _checked_labels(partial, spec, driver, labels_path, unsure)[1]
         return None, issues
-    return parsed, [
-        SpecIssue(join_path(path, "labels", field), message)
-        for field, message in driver.cls.check_labels(parsed, spec)
-    ]
+
+
+def _checked_labels(parsed: BaseModel, spec: ClusterSpec, driver: DriverInfo,
+                    labels_path: str, unsure: list[str]) -> tuple[BaseModel, list[SpecIssue]]:
+    issues = [SpecIssue(join_path(labels_path, field), message)
+              for field, message in driver.cls.check_labels(parsed, spec)]
+    return parsed, _not_under(issues, unsure)
+
+
+def _not_under(issues: list[SpecIssue], unsure: list[str]) -> list[SpecIssue]:
+    """``issues`` less those about fields that were broken and stood in for by defaults."""
+    def under(issue: SpecIssue) -> bool:
+        return any(issue.path == top or issue.path.startswith((f"{top}.", f"{top}["))
+                   for top in unsure)
+    return [issue for issue in issues if not under(issue)]
 
 
 def check_cluster(
-    name: str, spec: ClusterSpec, path: str, driver: DriverInfo | None = None
+    name: str, spec: ClusterSpec, path: str, driver: DriverInfo | None = None,
+    parse_issues: list[SpecIssue] | None = None, unsure: list[str] | None = None,
 ) -> ResolvedCluster:
-    """Run every rule on a parsed spec; raise one :class:`SpecError` listing all problems."""
-    issues: list[SpecIssue] = []
+    """Run every rule on a parsed spec; raise one :class:`SpecError` listing all problems.
+
+    ``parse_issues`` are the single-field problems found while parsing (the spec then holds
+    defaults at ``unsure`` paths, about which the rules here stay silent).
+    """
+    issues: list[SpecIssue] = list(parse_issues or [])
+    unsure = unsure or []
     try:
         check_dns_label(name, "cluster name")
     except Exception as exc:  # PydanticCustomError carries the rule text
         issues.append(SpecIssue(path, str(exc)))
-    issues += cross_field_issues(name, spec, path)
+    issues += _not_under(cross_field_issues(name, spec, path), unsure)
     if driver is None:
         try:
             driver = resolve_driver(spec, path)
         except SpecError as exc:
-            raise SpecError([*issues, *exc.issues]) from None
+            raise SpecError([*issues, *_not_under(list(exc.issues), unsure)]) from None
     labels, more = label_issues(spec, driver, path)
-    issues += more
-    issues += [SpecIssue(join_path(path, *parts), message)
-               for parts, message in driver.cls.check_spec(spec)]
+    issues += _not_under(more, unsure)
+    issues += _not_under([SpecIssue(join_path(path, *parts), message)
+                          for parts, message in driver.cls.check_spec(spec)], unsure)
     if issues or labels is None:
         raise SpecError(issues)
     warnings = tuple(SpecIssue(join_path(path, "labels", label), message)
                      for label, message in driver.cls.label_warnings(labels))
     return ResolvedCluster(name=name, spec=spec, driver=driver, labels=labels, warnings=warnings)
+
+
+def resolve_cluster(name: str, raw: Any, path: str, base_dir: Path,
+                    driver: DriverInfo | None = None) -> ResolvedCluster:
+    """Parse and check one cluster; one :class:`SpecError` lists every problem at once."""
+    spec, issues, unsure = parse_cluster_partially(raw, path, base_dir)
+    if spec is None:
+        raise SpecError(issues)
+    return check_cluster(name, spec, path, driver, issues, unsure)
 
 
 def resolve_clusters(config: Any, base_dir: Path, prefix: str = "") -> dict[str, ResolvedCluster]:
@@ -295,8 +422,7 @@ def resolve_clusters(config: Any, base_dir: Path, prefix: str = "") -> dict[str,
     for name, raw in raw_clusters.items():
         path = base_path if "cluster" in config else join_path(base_path, str(name))
         try:
-            spec = parse_cluster_spec(raw, path, base_dir)
-            resolved[str(name)] = check_cluster(str(name), spec, path)
+            resolved[str(name)] = resolve_cluster(str(name), raw, path, base_dir)
         except SpecError as exc:
             issues += exc.issues
     if issues:
@@ -304,4 +430,5 @@ def resolve_clusters(config: Any, base_dir: Path, prefix: str = "") -> dict[str,
     return resolved
 
 
-__all__ = ["ResolvedCluster", "check_cluster", "parse_cluster_spec", "resolve_clusters"]
+__all__ = ["ResolvedCluster", "check_cluster", "parse_cluster_spec", "resolve_cluster",
+           "resolve_clusters"]

@@ -35,6 +35,9 @@ def load_yaml_text(text: str, source: str) -> Any:
     """Parse YAML text; ``source`` names it in errors."""
     try:
         return yaml.load(text, Loader=_StrictLoader)
+    except yaml.reader.ReaderError as exc:  # control characters: a binary file, most often
+        raise YamlLoadError(f"{source}: not a YAML text file (character {exc.character:#04x} "
+                            f"at offset {exc.position} is not allowed in YAML)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -48,4 +51,7 @@ def load_yaml_file(path: Path) -> Any:
         text = path.read_text()
     except OSError as exc:
         raise YamlLoadError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise YamlLoadError(f"{path}: not a YAML text file (byte {exc.object[exc.start]:#04x} "
+                            f"at offset {exc.start} is not UTF-8)") from None
     return load_yaml_text(text, str(path))

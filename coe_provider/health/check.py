@@ -8,7 +8,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from coe_provider.health.https import ApiClient, ApiError, ApiReader, ApiUnreachable
+from coe_provider.health.https import (
+    ApiClient,
+    ApiError,
+    ApiReader,
+    ApiUnreachable,
+    CredentialsUnusable,
+)
 from coe_provider.health.report import (
     ClusterHealth,
     HealthStatus,
@@ -109,6 +115,8 @@ def check(target: HealthTarget, probe: Probe, timeout: float = 10.0) -> ClusterH
     try:
         with ApiClient(target, timeout) as client:
             result = probe(client)
+    except CredentialsUnusable as error:
+        return unanswered(target, HealthStatus.UNKNOWN, f"client credentials unusable: {error}")
     except ApiUnreachable as error:
         return unanswered(target, HealthStatus.UNKNOWN, f"API unreachable: {error}")
     except ApiError as error:

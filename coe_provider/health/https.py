@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from coe_provider.health.target import HealthTarget
+from coe_provider.health.target import HealthTarget, TlsCredentials
 from coe_provider.health.tunnel import BastionTunnel
 
 
@@ -53,6 +53,43 @@ class ApiReader(Protocol):
         ...
 
 
+class CredentialsUnusable(ApiUnreachable):
+    """The client credentials do not load: a CA or certificate that is not PEM, a key that
+    does not match. Asking again cannot help."""
+
+
+def tls_context(credentials: TlsCredentials, directory: Path) -> ssl.SSLContext:
+    """The client's TLS context; the key and certificate are written into ``directory``
+    (private, removed by the caller). :class:`CredentialsUnusable` says which part failed."""
+    try:
+        context = ssl.create_default_context(cadata=credentials.ca_pem)
+    except (ssl.SSLError, ValueError) as error:
+        raise CredentialsUnusable(f"the cluster CA is not a PEM certificate ({_reason(error)})"
+                                  ) from None
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    key.touch(mode=0o600)
+    key.write_text(credentials.key_pem)
+    cert.write_text(credentials.cert_pem)
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as error:
+        raise CredentialsUnusable("the client certificate and key do not load as a PEM pair "
+                                  f"({_reason(error)})") from None
+    return context
+
+
+def check_credentials(credentials: TlsCredentials) -> None:
+    """Raise :class:`CredentialsUnusable` when the credentials do not load."""
+    with tempfile.TemporaryDirectory() as directory:
+        tls_context(credentials, Path(directory))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ssl.SSLError):
+        return str(error.reason or error.strerror or error).lower().replace("_", " ")
+    return str(error)
+
+
 class ApiClient:
     """GET requests to one cluster's API (use as a context manager)."""
 
@@ -66,16 +103,13 @@ class ApiClient:
         self._tunnel: BastionTunnel | None = None
 
     def __enter__(self) -> ApiClient:
-        credentials = self.target.credentials
-        context = ssl.create_default_context(cadata=credentials.ca_pem)
         # ssl loads a client certificate only from files: a private directory, removed on exit.
         directory = Path(self._stack.enter_context(tempfile.TemporaryDirectory()))
-        cert, key = directory / "cert.pem", directory / "key.pem"
-        key.touch(mode=0o600)
-        key.write_text(credentials.key_pem)
-        cert.write_text(credentials.cert_pem)
-        context.load_cert_chain(cert, key)
-        self._context = context
+        try:
+            self._context = tls_context(self.target.credentials, directory)
+        except CredentialsUnusable:
+            self._stack.close()
+            raise
         if self.target.tunnel is not None:
             try:
                 self._tunnel = self._stack.enter_context(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from coe_provider.health.https import CredentialsUnusable, check_credentials
 from coe_provider.health.target import ExpectedNode, HealthTarget, Tunnel, host_and_port
 
 CLUSTER_PREFIX = "cluster:"
@@ -58,9 +59,17 @@ def target_from_detail(name: str, detail: Mapping[str, Any]) -> HealthTarget:
                         private_key=str(detail["sshPrivateKey"]))
     try:
         credentials = driver.cls.client_credentials(detail)
-    except (KeyError, TypeError, ValueError) as error:
-        raise OutputsError(f"{where}: no client credentials for {driver.name} "
-                           f"({type(error).__name__}: {error})") from error
+        check_credentials(credentials)
+    except CredentialsUnusable as error:
+        raise OutputsError(f"{where}: the {driver.name} client credentials in the outputs do "
+                           f"not load: {error}") from None
+    except ValueError as error:  # the driver's reader says what is wrong, in a sentence
+        raise OutputsError(f"{where}: cannot read the {driver.name} client credentials from "
+                           f"the outputs: {error}") from None
+    except (KeyError, TypeError, AttributeError):
+        raise OutputsError(f"{where}: cannot read the {driver.name} client credentials from "
+                           "the outputs: they are not of the shape the driver writes (outputs "
+                           "of another version, or edited)") from None
     return HealthTarget(
         cluster=name, driver=driver.name, api_host=internal_host if tunnel else external_host,
         api_port=port, credentials=credentials,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from coe_provider.magnum.rules import (
     find_rule,
 )
 from coe_provider.spec import ClusterTemplate
-from coe_provider.validation import check_cluster, parse_cluster_spec
+from coe_provider.validation import resolve_cluster
 
 DEFAULT_GROUP = "default-worker"
 """Magnum's worker node group, as clusters without node group documents get it."""
@@ -138,10 +138,25 @@ def import_magnum(documents: MagnumDocuments, name: str | None = None,
                                           or "cluster"))
     result = Imported(report, name=cluster_name)
     result.cluster = _assemble(context, documents, report)
+    if documents.cluster is None:
+        _template_only_zone(report)
     if documents.cluster is not None:
         _gate_without_route(result)
     _validate(result)
     return result
+
+
+TEMPLATE_ZONE_NOTE = ("a template has no node groups: set availabilityZone on each node "
+                      "group of the clusters that use it")
+"""What a template-only import says of ``availability_zone``, which reached only the masters."""
+
+
+def _template_only_zone(report: Report) -> None:
+    """A template file holds only ``masterAvailabilityZone``: the row says so, not more."""
+    for position, row in enumerate(report.rows):
+        if row.field == "labels.availability_zone" and row.outcome.status is Status.CARRIED:
+            report.rows[position] = replace(row, outcome=replace(
+                row.outcome, target="template.masterAvailabilityZone", note=TEMPLATE_ZONE_NOTE))
 
 
 NO_ROUTE_WARNING = (
@@ -224,8 +239,7 @@ def _validate(result: Imported) -> None:
     # A template alone leaves the readiness gate (and its route) to the clusters using it.
     candidate.setdefault("waitForReady", False)
     try:
-        spec = parse_cluster_spec(candidate, result.name, Path("."))
-        check_cluster(result.name, spec, result.name)
+        resolve_cluster(result.name, candidate, result.name, Path("."))
     except SpecError as error:
         for issue in error.issues:
             if issue.path.rsplit(".", 1)[-1] in ENVIRONMENT_LABELS:

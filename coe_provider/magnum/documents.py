@@ -38,12 +38,30 @@ class MagnumDocuments:
     """The cluster's node groups (``GET /v1/clusters/{id}/nodegroups/{ng}`` each)."""
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names one key twice."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys without a word; Magnum never writes two.
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
 def read_json(path: Path, what: str) -> Any:
     """The JSON in ``path``; :class:`MagnumInputError` naming ``what`` when unreadable."""
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(), object_pairs_hook=_no_duplicates)
     except OSError as exc:
         raise MagnumInputError(f"{what} {path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise MagnumInputError(f"{what} {path}: not JSON (not UTF-8 text)") from None
+    except DuplicateKey as exc:
+        raise MagnumInputError(f"{what} {path}: {exc}; which one is meant is unclear") from None
     except ValueError as exc:
         raise MagnumInputError(f"{what} {path}: not JSON ({exc})") from None
 
@@ -158,10 +176,28 @@ def nodegroup_documents(document: Any, what: str = "nodegroups") -> list[dict[st
 def read_documents(template: Path, cluster: Path | None,
                    nodegroups: Path | None) -> MagnumDocuments:
     """The documents of ``coe import magnum`` from files."""
-    return MagnumDocuments(
+    if nodegroups is not None and cluster is None:
+        raise MagnumInputError("--nodegroups needs --cluster CLUSTER.json: node groups belong "
+                               "to a cluster (a template alone has none)")
+    documents = MagnumDocuments(
         template=template_document(read_json(template, "template"), f"template {template}"),
         cluster=(cluster_document(read_json(cluster, "cluster"), f"cluster {cluster}")
                  if cluster else None),
         nodegroups=(nodegroup_documents(read_json(nodegroups, "nodegroups"),
                                         f"nodegroups {nodegroups}") if nodegroups else []),
     )
+    if documents.cluster is not None:
+        check_same_template(documents.template, documents.cluster, f"cluster {cluster}",
+                            f"template {template}")
+    return documents
+
+
+def check_same_template(template: Mapping[str, Any], cluster: Mapping[str, Any],
+                        cluster_what: str, template_what: str) -> None:
+    """Refuse a cluster built from another template than the one given."""
+    used, uuid = cluster.get("cluster_template_id"), template.get("uuid")
+    if used and uuid and str(used) != str(uuid):
+        raise MagnumInputError(
+            f"{cluster_what}: was built from cluster template {used}, but {template_what} is "
+            f"{uuid}; give the cluster's own template (openstack coe cluster template show "
+            f"{used} -f json)")

@@ -13,10 +13,7 @@ from coe_provider.yamldump import SafeDumper
 def template_file(imported: Imported, source: str) -> str:
     """A ``templateFile`` for clusters (the driver goes on each cluster)."""
     assert imported.cluster is not None
-    header = (f"# Imported from Magnum cluster template {source} by `coe import magnum`.\n"
-              f"# Clusters use it with: driver: {imported.cluster['driver']}, "
-              "templateFile: <this file>\n")
-    return header + _dump(imported.cluster["template"])
+    return template_header(imported, source) + _dump(imported.cluster["template"])
 
 
 def stack_file(imported: Imported, source: str, cloud: str | None = None) -> str:
@@ -26,8 +23,20 @@ def stack_file(imported: Imported, source: str, cloud: str | None = None) -> str
     if cloud:
         config["openstack:cloud"] = cloud
     config["coe:clusters"] = {imported.name: imported.cluster}
-    header = f"# Imported from Magnum {source} by `coe import magnum`.\n"
-    return header + _dump({"config": config})
+    return stack_header(source) + _dump({"config": config})
+
+
+def template_header(imported: Imported, source: str) -> str:
+    """The comment a new template file starts with."""
+    assert imported.cluster is not None
+    return (f"# Imported from Magnum cluster template {source} by `coe import magnum`.\n"
+            f"# Clusters use it with: driver: {imported.cluster['driver']}, "
+            "templateFile: <this file>\n")
+
+
+def stack_header(source: str) -> str:
+    """The comment a new stack file (or a cluster added to one) starts with."""
+    return f"# Imported from Magnum {source} by `coe import magnum`.\n"
 
 
 def _dump(document: Any) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from typing import Any
+
+from coe_provider.magnum.redact import scrub, shown
 
 
 class Status(Enum):
@@ -71,6 +73,12 @@ class Row:
         """True when the cluster built would behave differently from Magnum's."""
         return self.outcome.status is Status.UNSUPPORTED
 
+    def redacted(self) -> Row:
+        """The row as it may be printed: secret values and URL credentials as ``[secret]``."""
+        outcome = replace(self.outcome, written=shown(self.field, shown(
+            self.outcome.target, self.outcome.written)), note=scrub(self.outcome.note))
+        return replace(self, value=shown(self.field, self.value), outcome=outcome)
+
     def as_json(self) -> dict[str, Any]:
         """The row as a JSON object."""
         outcome = asdict(self.outcome)
@@ -128,7 +136,7 @@ class Report:
             "driver": self.driver,
             "ok": self.ok,
             "written": self.written,
-            "rows": [row.as_json() for row in self.rows],
+            "rows": [row.redacted().as_json() for row in self.rows],
             "notCarried": [row.field for row in self.blocking],
-            "problems": list(self.problems),
+            "problems": [scrub(problem) for problem in self.problems],
         }

@@ -81,7 +81,13 @@ def build_plan(run: ProgramRun, stored: Mapping[str, Mapping[str, Any]] | None =
 
 def load_plan(text: str) -> dict[str, Any]:
     """Parse a plan file written by :meth:`Plan.dumps`."""
-    document = json.loads(text)
-    if not isinstance(document, dict) or "resources" not in document:
-        raise ValueError("not a coe plan file (no resources)")
+    hint = "make one with coe plan FILE --json PLAN.json"
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ValueError(f"not a coe plan file: not JSON ({hint})") from None
+    if isinstance(document, dict) and "deployment" in document:
+        raise ValueError(f"a pulumi stack export, not a coe plan file ({hint})")
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+        raise ValueError(f"not a coe plan file: no list of resources ({hint})")
     return document

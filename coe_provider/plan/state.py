@@ -45,6 +45,31 @@ class PriorState:
                                 previous_outputs=dict(self.outputs))
 
 
+def stack_of(document: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(stack, project) a plan document or a ``pulumi stack export`` was made for; None
+    where the document does not say."""
+    if "resources" in document:
+        stack, project = document.get("stack"), document.get("project")
+        return (str(stack) if stack else None, str(project) if project else None)
+    for resource in stored_resources(document):
+        # urn:pulumi:<stack>::<project>::<type>::<name>
+        head = str(resource.get("urn", "")).removeprefix("urn:pulumi:").split("::")
+        if len(head) >= 2:
+            return head[0], head[1]
+    return None, None
+
+
+def stack_mismatch(document: Mapping[str, Any], stack: str, project: str) -> str | None:
+    """Why the previous plan (or export) ``document`` belongs to another stack than
+    ``stack`` of ``project``, or None when it is this stack's (or does not say)."""
+    theirs, their_project = stack_of(document)
+    if theirs is not None and theirs != stack:
+        return f"of stack {theirs}, not {stack}"
+    if their_project is not None and their_project != project:
+        return f"of project {their_project}, not {project}"
+    return None
+
+
 def stored_resources(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The resources of a plan document or of a ``pulumi stack export`` document."""
     if "resources" in document:

@@ -26,6 +26,7 @@ from coe_provider.contract import (
 from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import TlsCredentials
+from coe_provider.k8ssyntax import kubelet_label_problem, label_key_problem, label_value_problem
 from coe_provider.network import external_network_id
 from coe_provider.openstack_auth import keystone_url, missing_url_rule, region_name
 from coe_provider.pki import (
@@ -100,6 +101,19 @@ class KubernetesUbuntuCluster(CoeCluster):
                                                               spec.openstack):
             problems.append(("openstack_auth_url",
                              missing_url_rule("cloud_provider_enabled", spec.openstack)))
+        return problems
+
+    @classmethod
+    def check_spec(cls, spec: ClusterSpec) -> list[tuple[tuple[str | int, ...], str]]:
+        """Node-group labels become kubelet's --node-labels: Kubernetes' label syntax, and
+        only the reserved labels a kubelet may set on itself."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for position, group in enumerate(spec.node_groups):
+            for key, value in group.labels.items():
+                problem = (label_key_problem(key) or label_value_problem(value)
+                           or kubelet_label_problem(key))
+                if problem:
+                    problems.append((("nodeGroups", position, "labels", key), problem))
         return problems
 
     def cloud_resources(self) -> bool:
@@ -282,4 +296,6 @@ class KubernetesUbuntuCluster(CoeCluster):
     @classmethod
     def client_credentials(cls, outputs: Mapping[str, Any]) -> TlsCredentials:
         """The admin kubeconfig's CA and client certificate."""
-        return admin_credentials(str(outputs["kubeconfig"]))
+        if "kubeconfig" not in outputs:
+            raise ValueError("no kubeconfig output")
+        return admin_credentials(outputs["kubeconfig"])

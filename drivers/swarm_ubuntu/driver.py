@@ -250,6 +250,12 @@ class SwarmUbuntuCluster(CoeCluster):
     @classmethod
     def client_credentials(cls, outputs: Mapping[str, Any]) -> TlsCredentials:
         """The ``dockerTls`` bundle handed to the user."""
-        bundle = outputs["dockerTls"]
+        bundle = outputs.get("dockerTls")
+        if not isinstance(bundle, Mapping):
+            raise ValueError("no dockerTls output (a mapping of ca.pem, cert.pem, key.pem)")
+        missing = [name for name in ("ca.pem", "cert.pem", "key.pem")
+                   if not isinstance(bundle.get(name), str)]
+        if missing:
+            raise ValueError(f"dockerTls has no {', '.join(missing)}")
         return TlsCredentials(ca_pem=bundle["ca.pem"], cert_pem=bundle["cert.pem"],
                               key_pem=bundle["key.pem"])
