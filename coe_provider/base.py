@@ -418,6 +418,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
                 self.cluster_name, self.api_port, self.network.network_id, self.network.subnet_id,
                 list(zip(master_names, master_addresses, strict=True)),
                 template.api_allowed_cidrs,
+                # A managed subnet's CIDR is the template's; an existing one is looked up.
+                self.network.cidr if template.fixed_network else template.subnet_cidr,
                 template.external_network if fip_wanted else None, self,
             )
             internal = balancer.vip_address

@@ -7,6 +7,7 @@ secret: that is a finding. ``strict`` turns the dangerous findings into failures
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,6 +131,24 @@ def _rule_findings(resource: dict[str, Any], subnets: set[str]) -> list[Finding]
     return found
 
 
+def _listener_findings(resource: dict[str, Any], subnets: dict[str, str]) -> list[Finding]:
+    """The listener's effective source list, and a failure when it shuts out its own cluster's
+    subnet (listener ``<cluster>-api``, subnet ``<cluster>``): the nodes reach the API
+    through the VIP, and Octavia admits nothing outside a non-empty list."""
+    allowed = resource["inputs"].get("allowedCidrs") or []
+    if not allowed:
+        return [Finding("info", resource["name"], "listener admits every source (no allowedCidrs)")]
+    found = [Finding("info", resource["name"], f"listener admits {', '.join(allowed)}")]
+    own = subnets.get(resource["name"].removesuffix("-api"))
+    if own and isinstance(allowed, list) and all(isinstance(c, str) for c in allowed):
+        subnet = ipaddress.ip_network(own, strict=False)
+        if not any(subnet.version == n.version and subnet.subnet_of(n)  # type: ignore[arg-type]
+                   for n in (ipaddress.ip_network(c, strict=False) for c in allowed)):
+            found.append(Finding("fail", resource["name"],
+                                 f"listener shuts out the cluster subnet {own}"))
+    return found
+
+
 def _secret_material(resource_name: str, where: str, value: Any,
                      report: AuditReport) -> None:
     for path, text in _strings(value, ""):
@@ -144,13 +163,14 @@ def audit_plan(plan: dict[str, Any]) -> AuditReport:
     report = AuditReport(exposure=list(plan.get("summary", {}).get("exposure", [])))
     resources = plan.get("resources", [])
     subnets = {r["inputs"].get("cidr") for r in resources if r["type"] == SUBNET}
+    subnet_by_name = {r["name"]: r["inputs"]["cidr"] for r in resources
+                      if r["type"] == SUBNET and isinstance(r["inputs"].get("cidr"), str)}
     for resource in resources:
         inputs = resource.get("inputs", {})
         if resource["type"] == RULE:
             report.findings += _rule_findings(resource, subnets)
-        if resource["type"] == LISTENER and not inputs.get("allowedCidrs"):
-            report.findings.append(Finding("info", resource["name"],
-                                           "listener admits every source (no allowedCidrs)"))
+        if resource["type"] == LISTENER:
+            report.findings += _listener_findings(resource, subnet_by_name)
         for name, value in inputs.items():
             if SECRET_INPUT_NAMES.match(name) and resource["type"] != FLOATING_IP:
                 report.secret_inputs.append({"resource": resource["name"],
