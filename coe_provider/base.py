@@ -136,6 +136,13 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     # ----------------------------------------------------------- optional hooks (no-op default)
 
     @classmethod
+    def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
+        """Accepted labels worth a warning (a pin outside a support matrix), as ``(label,
+        message)`` pairs; none by default. Shown by ``coe validate``."""
+        del labels
+        return []
+
+    @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         """Rules across labels and the spec, as ``(label, rule)`` pairs; none by default."""
         del labels, spec
@@ -286,6 +293,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         master_addresses = [port_address(port) for port in master_ports]
         self.master_addresses_by_index: list[pulumi.Output[str]] = master_addresses
         """Fixed IP of each master, in index order."""
+        self.master_names_by_index: list[str] = master_names
+        """Name of each master, in index order (as :attr:`master_addresses_by_index`)."""
         self.master_floating_addresses: list[pulumi.Output[str]] = [
             create_floating_ip(n, template.external_network, port, self)
             for n, port in zip(master_names, master_ports, strict=True)

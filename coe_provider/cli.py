@@ -180,6 +180,9 @@ def validate(
             f"{spec.master_count} master{'s' if spec.master_count != 1 else ''}, "
             f"{workers} worker{'s' if workers != 1 else ''} in {len(spec.node_groups)} "
             f"node group{'s' if len(spec.node_groups) != 1 else ''})")
+    for cluster in resolved.values():
+        for issue in cluster.warnings:
+            sys.stderr.write(f"warning: {issue.path}: {issue.rule}\n")
 
 
 # ----------------------------------------------------------------------------------- schema

@@ -42,6 +42,9 @@ class ResolvedCluster:
     labels: BaseModel
     """The merged labels, parsed by the driver's label model."""
 
+    warnings: tuple[SpecIssue, ...] = ()
+    """Accepted settings worth a warning (a pin outside a support matrix)."""
+
 
 def _merge_template_file(
     raw: dict[str, Any], path: str, base_dir: Path
@@ -254,7 +257,9 @@ def check_cluster(
                for parts, message in driver.cls.check_spec(spec)]
     if issues or labels is None:
         raise SpecError(issues)
-    return ResolvedCluster(name=name, spec=spec, driver=driver, labels=labels)
+    warnings = tuple(SpecIssue(join_path(path, "labels", label), message)
+                     for label, message in driver.cls.label_warnings(labels))
+    return ResolvedCluster(name=name, spec=spec, driver=driver, labels=labels, warnings=warnings)
 
 
 def resolve_clusters(config: Any, base_dir: Path, prefix: str = "") -> dict[str, ResolvedCluster]:

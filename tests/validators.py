@@ -3,6 +3,8 @@ rendered payloads."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import shutil
 import subprocess
 import sys
@@ -63,7 +65,15 @@ def scripts_in(user_data: str) -> dict[str, str]:
 def files_in(user_data: str) -> dict[str, str]:
     """Every file a cloud-config writes (by path)."""
     document = yaml.safe_load(user_data)
-    return {item["path"]: item["content"] for item in document.get("write_files", [])}
+    return {item["path"]: unpacked(item) for item in document.get("write_files", [])}
+
+
+def unpacked(item: dict[str, str]) -> str:
+    """A ``write_files`` item's content as cloud-init writes it (``gz+b64`` decoded)."""
+    if item.get("encoding") == "gz+b64":
+        return gzip.decompress(base64.b64decode(item["content"])).decode()
+    assert "encoding" not in item, item
+    return item["content"]
 
 
 def systemd_verify(units: dict[str, str], executables: dict[str, str],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,17 @@ def write_file_entry(path: str, permissions: str, content: str) -> str:
     a cluster, so each is emitted once, not once per node (PyYAML's emitter is the slowest
     part of planning a large cluster)."""
     return _dump([{"path": path, "permissions": permissions, "content": content}])
+
+
+@functools.lru_cache(maxsize=64)
+def packed_file_entry(path: str, permissions: str, content: str) -> str:
+    """One ``write_files`` item whose content is gzipped (cloud-init's ``gz+b64`` encoding):
+    the shell library and the driver's script are most of a node's user_data, and a master's
+    (with the cluster PKI) must stay under Nova's limit. ``mtime=0`` keeps the bytes, and so
+    the user_data, the same from one run to the next."""
+    packed = base64.b64encode(gzip.compress(content.encode(), compresslevel=9, mtime=0))
+    return _dump([{"path": path, "permissions": permissions, "encoding": "gz+b64",
+                   "content": packed.decode()}])
 
 
 def admin_users(public_key: str) -> list[Any]:
@@ -193,7 +205,6 @@ class CloudConfigRenderer:
             node_env = fill(node_environment)
             node_env["COE_API_HOST"] = shared.api_host
             write_files = [
-                (COMMON_LIBRARY_PATH, "0644", common_library()),
                 ("/etc/coe/node.env", "0600", env_file(node_env)),
                 ("/etc/coe/driver.env", "0600", env_file(fill(driver_env))),
             ]
@@ -201,7 +212,6 @@ class CloudConfigRenderer:
                 (item.path, item.permissions, content)
                 for item, content in zip(payload.files, fill(contents), strict=True)
             ]
-            write_files.append((BOOTSTRAP_PATH, "0755", payload.script))
             head = [_dump({"hostname": node.name, "preserve_hostname": False}),
                     _users_entry(shared.admin_key)]
             if host_keys:
@@ -209,7 +219,9 @@ class CloudConfigRenderer:
                 head.append(_dump({"ssh_keys": fill(host_keys)}))
             text = "".join([
                 "#cloud-config\n", *head, "write_files:\n",
+                packed_file_entry(COMMON_LIBRARY_PATH, "0644", common_library()),
                 *(write_file_entry(*entry) for entry in write_files),
+                packed_file_entry(BOOTSTRAP_PATH, "0755", payload.script),
                 _run_entries(tuple(payload.packages)),
                 _dump({"final_message": f"coe bootstrap of {node.name} finished after $UPTIME s"}),
             ])

@@ -40,7 +40,12 @@ from coe_provider.spec import ClusterSpec
 from . import health
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
-from .labels import KubernetesLabels, overlapping_networks
+from .labels import (
+    CONTAINERD_FROM_UBUNTU,
+    KubernetesLabels,
+    containerd_matrix_warning,
+    overlapping_networks,
+)
 
 API_PORT = 6443
 """kube-apiserver's port."""
@@ -68,6 +73,13 @@ class KubernetesUbuntuCluster(CoeCluster):
     def coe_version(cls, labels: BaseModel) -> str:
         assert isinstance(labels, KubernetesLabels)
         return labels.kube_tag
+
+    @classmethod
+    def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
+        """A containerd pin outside containerd's support matrix for ``kube_tag``'s minor."""
+        assert isinstance(labels, KubernetesLabels)
+        warning = containerd_matrix_warning(labels.kube_minor, labels.resolved_containerd_version)
+        return [("containerd_version", warning)] if warning else []
 
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
@@ -182,7 +194,7 @@ class KubernetesUbuntuCluster(CoeCluster):
                 pulumi.Output.all(*self.api_hosts),
             ).apply(lambda v: init_configuration(
                 self.cluster_name, node.name, v[0], v[1], API_PORT,
-                [*v[3], "localhost", "127.0.0.1"], labels, v[2]))
+                [*v[3], "localhost", "127.0.0.1"], labels, v[2], node.labels))
         if node.role == "master":
             return pulumi.Output.all(
                 node.address, self.api_internal_host, self.join_secrets,
@@ -207,7 +219,12 @@ class KubernetesUbuntuCluster(CoeCluster):
         return {
             "KUBE_VERSION": labels.kube_version,
             "KUBE_MINOR": labels.kube_minor,
-            "CONTAINERD_VERSION": labels.containerd_version or "",
+            # Empty: Ubuntu's own package (containerd_version "distribution").
+            "CONTAINERD_VERSION": "" if labels.containerd_version == CONTAINERD_FROM_UBUNTU
+            else labels.resolved_containerd_version,
+            "CONTAINERD_TARBALL_URL": labels.containerd_tarball_url or "",
+            "CONTAINERD_TARBALL_SHA256": labels.containerd_tarball_sha256 or "",
+            "SANDBOX_IMAGE": labels.sandbox_image,
             "CNI": labels.cni,
             "CNI_VERSION": labels.resolved_cni_version,
             "POD_CIDR": labels.pod_cidr,
@@ -224,6 +241,12 @@ class KubernetesUbuntuCluster(CoeCluster):
                 files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
                                             self.cloud_config, "0600"))
         environment: dict[str, pulumi.Input[str]] = dict(self._environment)
+        if node.role == "master" and not node.first_master:
+            # Masters join one after another: each waits for the one before it in etcd.
+            position = self.master_names_by_index.index(node.name)
+            environment["COE_PREVIOUS_MASTER"] = self.master_names_by_index[position - 1]
+            environment["COE_PREVIOUS_MASTER_ADDRESS"] = \
+                self.master_addresses_by_index[position - 1]
         if self.cloud_resource_tag is not None:
             # The controllers' --cluster-name / --cluster: what the cleanup selects by.
             environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
