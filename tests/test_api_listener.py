@@ -97,3 +97,21 @@ def test_audit_shows_the_effective_list_and_fails_a_listener_that_shuts_out_its_
     bad = audit_plan(plan(["203.0.113.0/24"]))
     assert [f.message for f in bad.failures] == [
         "listener shuts out the cluster subnet 10.0.0.0/22"]
+
+
+
+def test_a_bastion_sits_on_the_admitted_subnet(
+        run_root_program: Callable[..., Recorded]) -> None:
+    """The gate reaches the VIP through the bastion: its port is on the subnet the balancer's
+    members are on, whose CIDR the listener admits, so its address is always admitted."""
+    recorded = run_root_program(cluster_settings(
+        "k8s_ubuntu", {"cloud_provider_enabled": False}, masterCount=3, template={
+            "masterLbEnabled": True, "bastion": True, "subnetCidr": "10.20.0.0/24",
+            "sshAllowedCidrs": ["192.0.2.10/32"],
+            "apiAllowedCidrs": ["203.0.113.0/24"]}))
+    assert listeners(recorded) == {"c1": ["203.0.113.0/24", "10.20.0.0/24"]}
+    port = recorded.named("networking/port:Port", "c1-bastion")
+    members = [recorded.inputs(m) for m in recorded.of_type("loadbalancer/member:Member")]
+    assert len(members) == 3
+    assert {m["subnetId"] for m in members} == {
+        recorded.inputs(port)["fixedIps"][0]["subnetId"]}
