@@ -106,6 +106,7 @@ containerd_config_edit() {
 # file published next to it, into /usr/local; runc from the Ubuntu archive; a systemd unit.
 install_containerd_release() {
     local arch url tarball sum
+    coe_apt_install runc ca-certificates curl
     if /usr/local/bin/containerd --version 2>/dev/null | grep -qF " v${CONTAINERD_VERSION} "; then
         coe_log "containerd ${CONTAINERD_VERSION} already installed"
     else
@@ -125,7 +126,6 @@ install_containerd_release() {
         rm -f "${tarball}"
         coe_log "installed containerd ${CONTAINERD_VERSION} from ${url}"
     fi
-    coe_apt_install runc
     cat >/etc/systemd/system/containerd.service <<'UNIT'
 [Unit]
 Description=containerd (coe-provider: release tarball in /usr/local)
@@ -135,7 +135,7 @@ After=network.target local-fs.target
 ExecStartPre=-/sbin/modprobe overlay
 ExecStart=/usr/local/bin/containerd
 Type=notify
-# Containers outlive a restart of containerd; their shims keep their own cgroups.
+# containerd manages its children's cgroups; stopping it leaves the shims and containers up.
 Delegate=yes
 KillMode=process
 Restart=always
