@@ -145,6 +145,13 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     # ----------------------------------------------------------- optional hooks (no-op default)
 
     @classmethod
+    def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
+        """Accepted labels worth a warning (a pin outside a support matrix), as ``(label,
+        message)`` pairs; none by default. Shown by ``coe validate``."""
+        del labels
+        return []
+
+    @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         """Rules across labels and the spec, as ``(label, rule)`` pairs; none by default."""
         del labels, spec
@@ -168,10 +175,13 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         return {}
 
     @classmethod
-    def first_release_labels(cls, labels: BaseModel) -> dict[str, Any]:
-        """What coe-provider 0.1.0, which kept no record, resolved :meth:`release_labels` to
-        for these labels: a running cluster found without a record keeps these. By default the
+    def first_release_labels(cls, labels: BaseModel,
+                             coe_version: str | None = None) -> dict[str, Any]:
+        """What the code that kept no record (0.1.0, and main up to 0.2.0) resolved
+        :meth:`release_labels` to for these labels, for a cluster that exported
+        ``coe_version``: a running cluster found without a record keeps these. By default the
         current resolution (for a driver that changed no default since)."""
+        del coe_version
         return cls.release_labels(labels)
 
     @classmethod
@@ -279,7 +289,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         if issues:
             raise SpecError(issues)
         labels = resolved.labels
-        kept = kept_releases(previous, self.first_release_labels(labels))
+        kept = kept_releases(previous, self.first_release_labels(
+            labels, str(previous["coeVersion"]) if previous else None))
         if kept is not None:
             labels = labels.model_copy(update={
                 label: value for label, value in kept.items()
@@ -352,6 +363,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         master_addresses = [port_address(port) for port in master_ports]
         self.master_addresses_by_index: list[pulumi.Output[str]] = master_addresses
         """Fixed IP of each master, in index order."""
+        self.master_names_by_index: list[str] = master_names
+        """Name of each master, in index order (as :attr:`master_addresses_by_index`)."""
         self.master_floating_addresses: list[pulumi.Output[str]] = [
             create_floating_ip(n, template.external_network, port, self)
             for n, port in zip(master_names, master_ports, strict=True)
@@ -491,6 +504,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
                 self.cluster_name, self.api_port, self.network.network_id, self.network.subnet_id,
                 list(zip(master_names, master_addresses, strict=True)),
                 template.api_allowed_cidrs,
+                # A managed subnet's CIDR is the template's; an existing one is looked up.
+                self.network.cidr if template.fixed_network else template.subnet_cidr,
                 template.external_network if fip_wanted else None, self,
             )
             internal = balancer.vip_address

@@ -67,7 +67,8 @@ def test_load_balancer_has_one_member_per_master_and_allowed_cidrs(run_root_prog
         "masterLbEnabled": True, "apiAllowedCidrs": ["198.51.100.0/24"]})
     assert len(run.of_type("loadbalancer/member:Member")) == 5
     listener = run.named("loadbalancer/listener:Listener", "c1-api")
-    assert listener.inputs["allowedCidrs"] == ["198.51.100.0/24"]
+    # The cluster subnet is always admitted: the nodes reach the API through the VIP.
+    assert listener.inputs["allowedCidrs"] == ["198.51.100.0/24", "10.0.0.0/24"]
     monitor = run.named("loadbalancer/monitor:Monitor", "c1-api")
     assert monitor.inputs["type"] == "TCP"
     floating = run.named("networking/floatingIp:FloatingIp", "c1-api")

@@ -42,7 +42,8 @@ def test_ha_example_has_three_masters_a_balancer_and_both_groups(ha: Recorded) -
     assert sorted(m.inputs["address"] for m in members) == sorted(master_addresses)
     listener = ha.named("loadbalancer/listener:Listener", "prod-api")
     assert listener.inputs["protocolPort"] == 6443
-    assert listener.inputs["allowedCidrs"] == ["203.0.113.0/24", "198.51.100.0/24"]
+    # The cluster subnet is always admitted: the nodes reach the API through the VIP.
+    assert listener.inputs["allowedCidrs"] == ["203.0.113.0/24", "198.51.100.0/24", "10.0.0.0/22"]
     gpu = ha.named("compute/instance:Instance", "prod-gpu-0")
     assert gpu.inputs["flavorName"] == "g1.xlarge"
 

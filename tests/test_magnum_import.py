@@ -134,7 +134,7 @@ def test_fedora_coreos_with_a_new_image_reports_what_it_cannot_carry(tmp_path: P
     assert "--image replaces" in by_key["template:image_id"]["note"]
     kube = by_key["template:labels.kube_tag"]
     assert kube["status"] == "unsupported"
-    assert "predates kubeadm's v1beta4" in kube["note"] and "v1.35.9" in kube["note"]
+    assert "predates kubeadm's v1beta4" in kube["note"] and "v1.35.8" in kube["note"]
     assert set(report["notCarried"]) == {
         "labels.kube_tag", "labels.kube_dashboard_enabled", "labels.ingress_controller"}
     assert not out.exists()

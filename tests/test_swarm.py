@@ -102,7 +102,8 @@ def test_three_managers_behind_a_balancer_on_2376(ha: Recorded) -> None:
         detail(ha, "swarm")["masterAddresses"])
     listener = ha.named("loadbalancer/listener:Listener", "swarm-api")
     assert listener.inputs["protocolPort"] == 2376
-    assert listener.inputs["allowedCidrs"] == ["203.0.113.0/24"]
+    # The cluster subnet is always admitted: the managers join through the VIP.
+    assert listener.inputs["allowedCidrs"] == ["203.0.113.0/24", "10.0.0.0/24"]
     summary = ha.output("clusters")["swarm"]
     assert summary["driver"] == "swarm_ubuntu" and summary["coe"] == "swarm"
     assert summary["coeVersion"] == "distribution"

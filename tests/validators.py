@@ -67,15 +67,15 @@ def files_in(user_data: str) -> dict[str, str]:
     """Every file a cloud-config writes (by path), as written on the node: gzip+base64
     content decoded as cloud-init decodes it."""
     document = yaml.safe_load(user_data)
-    return {item["path"]: _decoded(item) for item in document.get("write_files", [])}
+    return {item["path"]: unpacked(item) for item in document.get("write_files", [])}
 
 
-def _decoded(item: dict[str, Any]) -> Any:
-    encoding = item.get("encoding", "text/plain")
-    if encoding == "text/plain":
-        return item["content"]
-    assert encoding == "gz+b64", f"{item['path']}: encoding {encoding} not expected"
-    return gzip.decompress(base64.b64decode(item["content"])).decode()
+def unpacked(item: dict[str, str]) -> str:
+    """A ``write_files`` item's content as cloud-init writes it (``gz+b64`` decoded)."""
+    if item.get("encoding") == "gz+b64":
+        return gzip.decompress(base64.b64decode(item["content"])).decode()
+    assert "encoding" not in item, item
+    return item["content"]
 
 
 def systemd_verify(units: dict[str, str], executables: dict[str, str],

@@ -85,15 +85,15 @@ def write_file_entry(path: str, permissions: str, content: str) -> str:
     return _dump([{"path": path, "permissions": permissions, "content": content}])
 
 
-@functools.cache
-def _library_entry() -> str:
-    """The shared library's ``write_files`` item, gzip-compressed (``encoding: gz+b64``, which
-    cloud-init 22.4 to 26.1 decode): at about 17 kB it is the largest file of every payload,
-    and a first Kubernetes master's cloud-config would otherwise come within 10 % of Nova's
-    user_data limit. Compressed without a timestamp, so the same library gives the same text."""
-    packed = gzip.compress(common_library().encode(), compresslevel=9, mtime=0)
-    return _dump([{"path": COMMON_LIBRARY_PATH, "permissions": "0644", "encoding": "gz+b64",
-                   "content": base64.encodebytes(packed).decode()}])
+@functools.lru_cache(maxsize=64)
+def packed_file_entry(path: str, permissions: str, content: str) -> str:
+    """One ``write_files`` item whose content is gzipped (cloud-init's ``gz+b64`` encoding):
+    the shell library and the driver's script are most of a node's user_data, and a master's
+    (with the cluster PKI) must stay under Nova's limit. ``mtime=0`` keeps the bytes, and so
+    the user_data, the same from one run to the next."""
+    packed = base64.b64encode(gzip.compress(content.encode(), compresslevel=9, mtime=0))
+    return _dump([{"path": path, "permissions": permissions, "encoding": "gz+b64",
+                   "content": packed.decode()}])
 
 
 def admin_users(public_key: str) -> list[Any]:
@@ -217,15 +217,16 @@ class CloudConfigRenderer:
                 (item.path, item.permissions, content)
                 for item, content in zip(payload.files, fill(contents), strict=True)
             ]
-            write_files.append((BOOTSTRAP_PATH, "0755", payload.script))
             head = [_dump({"hostname": node.name, "preserve_hostname": False}),
                     _users_entry(shared.admin_key)]
             if host_keys:
                 # Preset host keys replace the generated ones, so peers can pin them.
                 head.append(_dump({"ssh_keys": fill(host_keys)}))
             text = "".join([
-                "#cloud-config\n", *head, "write_files:\n", _library_entry(),
+                "#cloud-config\n", *head, "write_files:\n",
+                packed_file_entry(COMMON_LIBRARY_PATH, "0644", common_library()),
                 *(write_file_entry(*entry) for entry in write_files),
+                packed_file_entry(BOOTSTRAP_PATH, "0755", payload.script),
                 _RUN_ENTRIES,
                 _dump({"final_message": f"coe bootstrap of {node.name} finished after $UPTIME s"}),
             ])

@@ -387,7 +387,7 @@ def _cgroup_driver(value: Any, context: Context) -> Outcome:
 
 def _container_runtime(value: Any, context: Context) -> Outcome:
     if str(value).strip() == "containerd":
-        return Outcome(Status.SAME, note="containerd from the Ubuntu archive")
+        return Outcome(Status.SAME, note="containerd from its release tarball")
     return Outcome(Status.REPLACED, note="containerd (Kubernetes removed its Docker shim)")
 
 
@@ -511,6 +511,11 @@ LABELS: tuple[Rule, ...] = (
     rule("container_runtime", "\"\" (host docker)", ("containerd", _container_runtime),
          KUBERNETES),
     rule("cgroup_driver", "cgroupfs", ("the systemd cgroup driver", _cgroup_driver), KUBERNETES),
+    rule("containerd_version", "1.4.4 (Victoria)", to_label("containerd_version"), KUBERNETES),
+    *(rule(name, "see Magnum's docs", replaced(
+        "labels containerd_tarball_url / containerd_tarball_sha256 take containerd's own "
+        "release tarball (bin/ inside); Magnum's URL is not carried over"), KUBERNETES)
+      for name in ("containerd_tarball_url", "containerd_tarball_sha256")),
     rule("admission_control_list", "the recommended list", only_default(
         "", "kube-apiserver runs kubeadm's default admission plugins"), KUBERNETES),
     *(rule(name, "\"\"", only_default("", "component flags are kubeadm's defaults"), KUBERNETES)
@@ -528,7 +533,6 @@ LABELS: tuple[Rule, ...] = (
     *(rule(name, "see Magnum's docs", replaced(
         "the driver installs the release that matches kube_tag"), KUBERNETES)
       for name in ("etcd_tag", "coredns_tag", "flannel_tag", "flannel_cni_tag", "calico_tag",
-                   "containerd_version", "containerd_tarball_url", "containerd_tarball_sha256",
                    "cinder_csi_plugin_tag", "csi_attacher_tag", "csi_provisioner_tag",
                    "csi_snapshotter_tag", "csi_resizer_tag", "csi_node_driver_registrar_tag",
                    "csi_liveness_probe_tag", "heat_container_agent_tag")),

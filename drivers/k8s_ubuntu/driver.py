@@ -41,7 +41,14 @@ from coe_provider.spec import ClusterSpec
 from . import health
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
-from .labels import RELEASE_0_1_0, KubernetesLabels, kube_tag_warning, overlapping_networks
+from .labels import (
+    CONTAINERD_FROM_UBUNTU,
+    KubernetesLabels,
+    containerd_matrix_warning,
+    kube_tag_warning,
+    overlapping_networks,
+    unrecorded_releases,
+)
 
 API_PORT = 6443
 """kube-apiserver's port."""
@@ -76,13 +83,15 @@ class KubernetesUbuntuCluster(CoeCluster):
         assert isinstance(labels, KubernetesLabels)
         return {"kube_tag": labels.kube_tag, "cni_version": labels.resolved_cni_version,
                 "cloud_provider_tag": labels.resolved_cloud_provider_tag,
-                "containerd_version": labels.containerd_version}
+                "containerd_version": labels.resolved_containerd_version}
 
     @classmethod
-    def first_release_labels(cls, labels: BaseModel) -> dict[str, Any]:
-        """The 0.1.0 table (:data:`RELEASE_0_1_0`), its CNI version for these labels' CNI."""
+    def first_release_labels(cls, labels: BaseModel,
+                             coe_version: str | None = None) -> dict[str, Any]:
+        """The table of the release that built a cluster exporting ``coe_version``
+        (:func:`unrecorded_releases`), its CNI version for these labels' CNI."""
         assert isinstance(labels, KubernetesLabels)
-        table = dict(RELEASE_0_1_0)
+        table = unrecorded_releases(coe_version)
         cni_versions = table["cni_version"]
         assert isinstance(cni_versions, dict)
         return {**table, "cni_version": cni_versions[labels.cni]}
@@ -90,8 +99,10 @@ class KubernetesUbuntuCluster(CoeCluster):
     @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
-        warning = kube_tag_warning(labels.kube_tag)
-        return [("kube_tag", warning)] if warning else []
+        warnings = [("kube_tag", kube_tag_warning(labels.kube_tag)),
+                    ("containerd_version", containerd_matrix_warning(
+                        labels.kube_minor, labels.resolved_containerd_version))]
+        return [(label, warning) for label, warning in warnings if warning]
 
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
@@ -221,7 +232,7 @@ class KubernetesUbuntuCluster(CoeCluster):
                 pulumi.Output.all(*self.api_hosts),
             ).apply(lambda v: init_configuration(
                 self.cluster_name, node.name, v[0], v[1], API_PORT,
-                [*v[3], "localhost", "127.0.0.1"], labels, v[2]))
+                [*v[3], "localhost", "127.0.0.1"], labels, v[2], node.labels))
         if node.role == "master":
             return pulumi.Output.all(
                 node.address, self.api_internal_host, self.join_secrets,
@@ -246,7 +257,12 @@ class KubernetesUbuntuCluster(CoeCluster):
         return {
             "KUBE_VERSION": labels.kube_version,
             "KUBE_MINOR": labels.kube_minor,
-            "CONTAINERD_VERSION": labels.containerd_version or "",
+            # Empty: Ubuntu's own package (containerd_version "distribution").
+            "CONTAINERD_VERSION": "" if labels.containerd_version == CONTAINERD_FROM_UBUNTU
+            else labels.resolved_containerd_version,
+            "CONTAINERD_TARBALL_URL": labels.containerd_tarball_url or "",
+            "CONTAINERD_TARBALL_SHA256": labels.containerd_tarball_sha256 or "",
+            "SANDBOX_IMAGE": labels.sandbox_image,
             "CNI": labels.cni,
             "CNI_VERSION": labels.resolved_cni_version,
             "POD_CIDR": labels.pod_cidr,
@@ -263,6 +279,12 @@ class KubernetesUbuntuCluster(CoeCluster):
                 files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
                                             self.cloud_config, "0600"))
         environment: dict[str, pulumi.Input[str]] = dict(self._environment)
+        if node.role == "master" and not node.first_master:
+            # Masters join one after another: each waits for the one before it in etcd.
+            position = self.master_names_by_index.index(node.name)
+            environment["COE_PREVIOUS_MASTER"] = self.master_names_by_index[position - 1]
+            environment["COE_PREVIOUS_MASTER_ADDRESS"] = \
+                self.master_addresses_by_index[position - 1]
         if self.cloud_resource_tag is not None:
             # The controllers' --cluster-name / --cluster: what the cleanup selects by.
             environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag

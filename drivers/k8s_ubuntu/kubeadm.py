@@ -65,9 +65,10 @@ def _node_registration(name: str, labels: KubernetesLabels, node_labels: dict[st
 
 def init_configuration(
     cluster: str, node: str, address: str, endpoint: str, port: int, sans: list[str],
-    labels: KubernetesLabels, secrets: JoinSecrets,
+    labels: KubernetesLabels, secrets: JoinSecrets, node_labels: dict[str, str],
 ) -> str:
-    """InitConfiguration + ClusterConfiguration + KubeletConfiguration for the first master."""
+    """InitConfiguration + ClusterConfiguration + KubeletConfiguration for the first master;
+    ``node_labels`` are the master group's, as the other masters apply them."""
     init = {
         "apiVersion": API_VERSION,
         "kind": "InitConfiguration",
@@ -81,7 +82,7 @@ def init_configuration(
         }],
         "certificateKey": secrets.certificate_key,
         "localAPIEndpoint": {"advertiseAddress": address, "bindPort": port},
-        "nodeRegistration": _node_registration(node, labels, {}, None),
+        "nodeRegistration": _node_registration(node, labels, node_labels, None),
     }
     controller_args = [{"name": "cloud-provider", "value": "external"}] \
         if labels.cloud_provider_enabled else []

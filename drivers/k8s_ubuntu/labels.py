@@ -5,12 +5,14 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coe_provider.labelrules import check_apt_version, overlaps_node_subnet
 from coe_provider.spec import ClusterSpec, check_cidr, rule
+
+_T = TypeVar("_T")
 
 INSTALLABLE_KUBE_MINORS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36",
                                             "1.37")
@@ -29,9 +31,11 @@ SUPPORTED_KUBE_MINORS: tuple[str, ...] = ("1.35", "1.36", "1.37")
 
 KUBE_RELEASES: dict[str, str] = {
     "1.31": "v1.31.14", "1.32": "v1.32.13", "1.33": "v1.33.11", "1.34": "v1.34.9",
-    "1.35": "v1.35.9", "1.36": "v1.36.4", "1.37": "v1.37.1"}
+    "1.35": "v1.35.8", "1.36": "v1.36.4", "1.37": "v1.37.0"}
 """The newest patch release of each installable minor known to this driver; named in every
-version message."""
+version message. For the supported minors, the newest patch confirmed upstream (README:
+"Default releases, checked against upstream"): v1.35.9 and v1.37.1, pinned before, were not
+found and fell back to the newest confirmed patch of their minor."""
 
 DEFAULT_KUBE_TAG = KUBE_RELEASES["1.36"]
 """1.36 rather than the newest minor, 1.37: cloud-provider-openstack, whose release minor
@@ -45,19 +49,113 @@ CLOUD_PROVIDER_TAGS: dict[str, str] = {
 NEWEST_CLOUD_PROVIDER_TAG = CLOUD_PROVIDER_TAGS["1.36"]
 """For a minor without its own cloud-provider-openstack release (1.37): the newest one."""
 
-DEFAULT_CNI_VERSIONS = {"calico": "v3.33.1", "flannel": "v0.28.9"}
-"""CNI release used when ``cni_version`` is not set; both support every minor above (Calico
-3.33 is tested on Kubernetes 1.35 to 1.37)."""
+DEFAULT_CNI_VERSIONS = {"calico": "v3.32.1", "flannel": "v0.28.9"}
+"""CNI release used when ``cni_version`` is not set: the newest tag of each found upstream
+(Calico v3.33.1, pinned before, was not found; v3.32.1 is Calico's newest release)."""
+
+CONTAINERD_RELEASES: dict[str, str] = {"1.35": "2.3.4", "1.36": "2.3.4", "1.37": "2.3.4"}
+"""containerd release installed (from its release tarball) for each Kubernetes minor when
+``containerd_version`` is unset. 2.3 is containerd's long-term line (support to 2028-04-30)
+and is in its matrix for 1.36; every line the matrix lists for 1.35 (2.2, 2.1, 1.7) reached
+its end of life in 2026, so 1.35 gets the newer 2.3 line too. 1.37 has no row yet."""
+
+CONTAINERD_MATRIX: dict[str, tuple[str, ...]] = {
+    "1.32": ("2.1.0", "2.0.1", "1.7.24", "1.6.36"),
+    "1.33": ("2.1.0", "2.0.4", "1.7.24", "1.6.36"),
+    "1.34": ("2.1.3", "2.0.6", "1.7.28", "1.6.39"),
+    "1.35": ("2.2.0", "2.1.5", "1.7.28"),
+    "1.36": ("2.3.0", "2.2.0"),
+}
+"""containerd's Kubernetes support matrix (RELEASES.md, "Kubernetes Support", containerd main
+as of 2026-08-22): for each Kubernetes minor, the oldest recommended release of each
+containerd line. A minor without a row uses the nearest row."""
+
+PAUSE_IMAGES: dict[str, str] = {
+    "1.35": "registry.k8s.io/pause:3.10.1",
+    "1.36": "registry.k8s.io/pause:3.10.2",
+    "1.37": "registry.k8s.io/pause:3.10.2",
+}
+"""The sandbox (pause) image kubeadm pins for each minor (its ``PauseVersion`` constant),
+written into containerd's configuration so that the kubelet and containerd agree."""
+
+CONTAINERD_FROM_UBUNTU = "distribution"
+"""``containerd_version`` value for Ubuntu's own ``containerd`` package, whatever version the
+image's archive has (what earlier releases of this driver installed)."""
+
+_RELEASE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_UPSTREAM_PART = re.compile(r"^(?:\d+:)?(\d+)\.(\d+)\.(\d+)")
+
+
+def _nearest(table: dict[str, _T], minor: str) -> _T:
+    """``table``'s entry for ``minor``, else the one of the nearest minor it has."""
+    if minor in table:
+        return table[minor]
+    number = int(minor.split(".")[1])
+    keys = sorted(table, key=lambda key: int(key.split(".")[1]))
+    return table[keys[0] if number < int(keys[0].split(".")[1]) else keys[-1]]
+
+
+def containerd_matrix_warning(kube_minor: str, version: str) -> str | None:
+    """Why ``version`` (a containerd release or an APT version of Ubuntu's package) is outside
+    containerd's matrix for ``kube_minor``, or ``None``. A release line newer than every line
+    of the row is accepted: the matrix lists the lines tested when the row was written."""
+    row = _nearest(CONTAINERD_MATRIX, kube_minor)
+    floors = {(int(f.split(".")[0]), int(f.split(".")[1])): f for f in row}
+    listed = ", ".join(f"{floor}+" for floor in row)
+    if version == CONTAINERD_FROM_UBUNTU:
+        return (f"installs whatever containerd the image's Ubuntu archive has, which "
+                f"containerd's matrix may not list for Kubernetes {kube_minor} ({listed})")
+    match = _UPSTREAM_PART.match(version)
+    if not match:
+        return None
+    major, minor, patch = (int(part) for part in match.groups())
+    found = (major, minor, patch)
+    floor = floors.get((major, minor))
+    if floor is not None:
+        if found >= tuple(int(part) for part in floor.split(".")):
+            return None
+    elif (major, minor) > max(floors):
+        return None
+    return (f"containerd {'.'.join(map(str, found))} is outside containerd's support matrix "
+            f"for Kubernetes {kube_minor} ({listed}; got {version!r}; the driver's release: "
+            f"{_nearest(CONTAINERD_RELEASES, kube_minor)})")
+
 
 RELEASE_0_1_0: dict[str, object] = {
     "kube_tag": "v1.31.2",
     "cni_version": {"calico": "v3.28.2", "flannel": "v0.25.7"},
     "cloud_provider_tag": "v1.31.1",
-    "containerd_version": None,
+    "containerd_version": CONTAINERD_FROM_UBUNTU,
 }
 """What coe-provider 0.1.0 (commit 581c030) installed for each release label left unset
-(``cni_version`` per CNI; ``None``: the distribution's package). Its clusters kept no record of
-their releases, so a cluster found without one resolves to this table."""
+(``cni_version`` per CNI; containerd: the distribution's package). Its clusters kept no record
+of their releases, so a cluster found without one resolves to this table."""
+
+RELEASE_MAIN_2026_12_04: dict[str, object] = {
+    "kube_tag": "v1.36.4",
+    "cni_version": {"calico": "v3.33.1", "flannel": "v0.28.9"},
+    "cloud_provider_tag": "v1.36.0",
+    "containerd_version": CONTAINERD_FROM_UBUNTU,
+}
+"""What main between 0.1.0 and 0.2.0 (up to commit ec8d179) installed for labels left unset:
+its clusters kept no record either, and are told apart from 0.1.0's by the ``coeVersion`` they
+exported (this table's ``kube_tag``)."""
+
+UNRECORDED_RELEASES: tuple[dict[str, object], ...] = (RELEASE_0_1_0, RELEASE_MAIN_2026_12_04)
+"""The tables of the code that kept no release record, oldest first."""
+
+
+def unrecorded_releases(coe_version: str | None) -> dict[str, object]:
+    """The table a running cluster without a release record was built from: the one whose
+    default ``kube_tag`` is the ``coeVersion`` it exported; otherwise (a ``kube_tag`` set in
+    the stack, which stays set) 0.1.0's, with the exported version as ``kube_tag``."""
+    for table in UNRECORDED_RELEASES:
+        if coe_version == table["kube_tag"]:
+            return dict(table)
+    table = dict(RELEASE_0_1_0)
+    if coe_version and _KUBE_TAG.match(coe_version):
+        table["kube_tag"] = coe_version
+    return table
 
 _KUBE_TAG = re.compile(r"^v1\.(\d+)\.(\d+)$")
 _MINORS = tuple(int(minor.split(".")[1]) for minor in INSTALLABLE_KUBE_MINORS)
@@ -143,7 +241,18 @@ class KubernetesLabels(BaseModel):
     """Service network CIDR (Magnum's default)."""
 
     containerd_version: str | None = None
-    """APT version of Ubuntu's ``containerd`` package; the distribution default when unset."""
+    """containerd release (``2.3.4``) installed from its release tarball; the driver's release
+    for ``kube_tag``'s minor when unset. An APT version (``1.7.12-0ubuntu4``) or
+    ``distribution`` installs Ubuntu's ``containerd`` package instead, as earlier releases did.
+    ``coe validate`` warns on a version outside containerd's support matrix."""
+
+    containerd_tarball_url: str | None = None
+    """Where to download the containerd release tarball (a mirror); containerd's GitHub
+    release of ``containerd_version`` for the node's architecture when unset."""
+
+    containerd_tarball_sha256: str | None = None
+    """SHA-256 of the tarball; when unset, the checksum file published next to it
+    (``<url>.sha256sum``, as containerd's releases have) is checked."""
 
     cloud_provider_enabled: bool = True
     """Run the OpenStack cloud controller manager and the Cinder CSI plugin, with a
@@ -181,8 +290,24 @@ class KubernetesLabels(BaseModel):
 
     @field_validator("containerd_version")
     @classmethod
-    def _apt_version(cls, value: str | None) -> str | None:
-        return check_apt_version(value, "1.7.12-0ubuntu4")
+    def _containerd_version(cls, value: str | None) -> str | None:
+        if value == CONTAINERD_FROM_UBUNTU:
+            return value
+        return check_apt_version(value, "2.3.4 (a release) or 1.7.12-0ubuntu4 (Ubuntu's)")
+
+    @field_validator("containerd_tarball_url")
+    @classmethod
+    def _tarball_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise rule(f"must be an http(s) URL (got {value!r})")
+        return value
+
+    @field_validator("containerd_tarball_sha256")
+    @classmethod
+    def _sha256(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[0-9a-f]{64}$", value):
+            raise rule(f"must be 64 lowercase hex digits (got {value!r})")
+        return value
 
     @property
     def kube_version(self) -> str:
@@ -198,6 +323,21 @@ class KubernetesLabels(BaseModel):
     def resolved_cni_version(self) -> str:
         """The CNI release to install."""
         return self.cni_version or DEFAULT_CNI_VERSIONS[self.cni]
+
+    @property
+    def resolved_containerd_version(self) -> str:
+        """The containerd to install: ``containerd_version``, else the minor's release."""
+        return self.containerd_version or _nearest(CONTAINERD_RELEASES, self.kube_minor)
+
+    @property
+    def containerd_from_release(self) -> bool:
+        """Whether containerd comes from its release tarball (else from Ubuntu's archive)."""
+        return bool(_RELEASE.match(self.resolved_containerd_version))
+
+    @property
+    def sandbox_image(self) -> str:
+        """The pause image kubeadm pins for ``kube_tag``'s minor."""
+        return _nearest(PAUSE_IMAGES, self.kube_minor)
 
     @property
     def resolved_cloud_provider_tag(self) -> str:
@@ -218,18 +358,26 @@ def overlapping_networks(labels: KubernetesLabels, spec: ClusterSpec) -> list[tu
 
 __all__ = [
     "CLOUD_PROVIDER_TAGS",
+    "CONTAINERD_FROM_UBUNTU",
+    "CONTAINERD_MATRIX",
+    "CONTAINERD_RELEASES",
     "DEFAULT_CNI_VERSIONS",
     "DEFAULT_KUBE_TAG",
     "INSTALLABLE_KUBE_MINORS",
     "KUBE_RELEASES",
     "RELEASE_0_1_0",
+    "RELEASE_MAIN_2026_12_04",
+    "UNRECORDED_RELEASES",
+    "PAUSE_IMAGES",
     "SUPPORTED_KUBE_MINORS",
     "SUPPORT_ENDS",
     "KubernetesLabels",
     "Support",
+    "containerd_matrix_warning",
     "kube_tag_problem",
     "kube_tag_warning",
     "minor_support",
     "overlapping_networks",
+    "unrecorded_releases",
     "version_range",
 ]

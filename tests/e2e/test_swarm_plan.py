@@ -10,7 +10,6 @@ import ipaddress
 import shlex
 
 import pytest
-import yaml
 from cryptography import x509
 
 from coe_provider.health.outputs import targets_from_outputs
@@ -25,6 +24,7 @@ from tests.e2e.swarm_plan import (
     PlannedSwarm,
     plan_swarm,
 )
+from tests.validators import files_in
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +34,8 @@ def planned() -> PlannedSwarm:
 
 
 def written_files(user_data: str) -> dict[str, str]:
-    """path -> content of a cloud-config's write_files."""
-    document = yaml.safe_load(user_data)
-    return {item["path"]: item["content"] for item in document["write_files"]}
+    """path -> content of a cloud-config's write_files (gzip'd scripts unpacked)."""
+    return files_in(user_data)
 
 
 def env(text: str) -> dict[str, str]:
@@ -71,8 +70,10 @@ def test_disks_are_what_nova_would_attach(planned: PlannedSwarm) -> None:
 
 
 def test_no_join_token_is_planned(planned: PlannedSwarm) -> None:
-    assert "SWMTKN-1-" in planned.everything  # the bootstrap's own check names the prefix
-    assert not JOIN_TOKEN.search(planned.everything)
+    # The scripts are written gzip'd: search them unpacked as well as the plan itself.
+    scripts = "".join("".join(written_files(node.user_data).values()) for node in planned.nodes)
+    assert "SWMTKN-1-" in scripts  # the bootstrap's own check names the prefix
+    assert not JOIN_TOKEN.search(planned.everything + scripts)
 
 
 def test_certificates_are_real_and_valid_now(planned: PlannedSwarm) -> None:

@@ -25,7 +25,7 @@ readonly CSI_MANIFESTS=(cinder-csi-controllerplugin-rbac.yaml cinder-csi-control
 # check_settings: fail early on missing or malformed settings from the env files.
 check_settings() {
     coe_require COE_CLUSTER COE_ROLE COE_NODE_NAME COE_FIRST_MASTER COE_API_HOST COE_API_PORT \
-        KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR
+        KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR SANDBOX_IMAGE
     coe_check_role
     [[ "${POD_CIDR}" =~ ^[0-9A-Fa-f:.]+/[0-9]+$ ]] || coe_die "bad POD_CIDR '${POD_CIDR}'"
     [[ "${COE_NETWORK_MTU:-}" =~ ^[0-9]*$ ]] || coe_die "bad COE_NETWORK_MTU"
@@ -64,14 +64,121 @@ install_tools() {
     coe_apt_install ca-certificates curl gpg
 }
 
-# install_containerd: containerd from the Ubuntu archive, systemd cgroup driver.
+# containerd_config_edit SANDBOX_IMAGE: filter `containerd config default` (stdin)
+# to stdout with the runc runtime on the systemd cgroup driver and kubeadm's sandbox image. Both
+# keys are written right under their table's header, and any earlier value in that table is
+# dropped, for config version 2 (containerd 1.7) and 3 (2.x); a table the default lacks is
+# appended. containerd 2.0 and 2.1 print no SystemdCgroup line at all, so no line is edited.
+containerd_config_edit() {
+    awk -v image="$1" '
+    function bare(line) { gsub(/[[:space:]"\047]|\[|\]/, "", line); return line }
+    function setting(line) { sub(/[[:space:]]*=.*/, "", line); sub(/^[[:space:]]*/, "", line); return line }
+    { lines[++count] = $0 }
+    /^[[:space:]]*\[/ { in_tables = 1 }
+    !in_tables && /^[[:space:]]*version[[:space:]]*=/ {
+        version = $0; sub(/.*=[[:space:]]*/, "", version); version += 0
+    }
+    END {
+        if (version == 2) {
+            runc = "plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options"
+            pause = "plugins.\"io.containerd.grpc.v1.cri\""; pause_key = "sandbox_image"
+        } else if (version == 3) {
+            runc = "plugins.\047io.containerd.cri.v1.runtime\047.containerd.runtimes.runc.options"
+            pause = "plugins.\047io.containerd.cri.v1.images\047.pinned_images"; pause_key = "sandbox"
+        } else {
+            print "containerd config version " version " is not 2 or 3" > "/dev/stderr"; exit 3
+        }
+        want[bare(runc)] = "SystemdCgroup = true"; wanted_key[bare(runc)] = "SystemdCgroup"
+        want[bare(pause)] = pause_key " = \"" image "\""; wanted_key[bare(pause)] = pause_key
+        header[bare(runc)] = runc; header[bare(pause)] = pause
+        table = ""
+        for (i = 1; i <= count; i++) {
+            line = lines[i]
+            if (line ~ /^[[:space:]]*\[/) {
+                table = bare(line); print line
+                if (table in want) {
+                    indent = line; sub(/[^[:space:]].*/, "", indent)
+                    print indent "  " want[table]; done[table] = 1
+                }
+                continue
+            }
+            if ((table in want) && setting(line) == wanted_key[table]) continue
+            print line
+        }
+        for (t in want) if (!(t in done)) { print ""; print "[" header[t] "]"; print "  " want[t] }
+    }'
+}
+
+# install_containerd_release: the containerd release tarball (CONTAINERD_TARBALL_URL, a mirror,
+# or containerd's GitHub release), checked against CONTAINERD_TARBALL_SHA256 or the checksum
+# file published next to it, into /usr/local; runc from the Ubuntu archive; a systemd unit.
+install_containerd_release() {
+    local arch url tarball sum
+    coe_apt_install runc ca-certificates curl
+    # runc runs every container: held like the engine, so unattended-upgrades leaves it be.
+    coe_apt_hold runc
+    if /usr/local/bin/containerd --version 2>/dev/null | grep -qF " v${CONTAINERD_VERSION} "; then
+        coe_log "containerd ${CONTAINERD_VERSION} already installed"
+    else
+        arch="$(dpkg --print-architecture)"
+        url="${CONTAINERD_TARBALL_URL:-https://github.com/containerd/containerd/releases/download/v${CONTAINERD_VERSION}/containerd-${CONTAINERD_VERSION}-linux-${arch}.tar.gz}"
+        tarball="$(mktemp --suffix=.tar.gz)"
+        fetch "${url}" "${tarball}"
+        sum="${CONTAINERD_TARBALL_SHA256:-}"
+        if [[ -z "${sum}" ]]; then
+            fetch "${url}.sha256sum" "${tarball}.sha256sum"
+            sum="$(awk '{print $1; exit}' "${tarball}.sha256sum")"
+            rm -f "${tarball}.sha256sum"
+        fi
+        printf '%s  %s\n' "${sum}" "${tarball}" | sha256sum --check --status ||
+            coe_die "containerd tarball ${url} does not match sha256 ${sum}"
+        tar -C /usr/local -xzf "${tarball}" bin
+        rm -f "${tarball}"
+        coe_log "installed containerd ${CONTAINERD_VERSION} from ${url}"
+    fi
+    cat >/etc/systemd/system/containerd.service <<'UNIT'
+[Unit]
+Description=containerd (coe-provider: release tarball in /usr/local)
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/local/bin/containerd
+Type=notify
+# containerd manages its children's cgroups; stopping it leaves the shims and containers up.
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNOFILE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+    systemctl daemon-reload
+}
+
+# install_containerd: containerd (a release, or Ubuntu's package when CONTAINERD_VERSION is an
+# APT version, as earlier releases installed), with its configuration checked by containerd.
 install_containerd() {
     local config=/etc/containerd/config.toml
-    coe_apt_install_pinned containerd "${CONTAINERD_VERSION:-}" ca-certificates curl gpg
+    if [[ "${CONTAINERD_VERSION:-}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+        install_containerd_release
+    else
+        coe_apt_install_pinned containerd "${CONTAINERD_VERSION:-}" ca-certificates curl gpg
+    fi
     mkdir -p /etc/containerd
-    containerd config default |
-        sed -E 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/' >"${config}.new"
-    grep -q 'SystemdCgroup = true' "${config}.new" || coe_die "could not enable SystemdCgroup"
+    containerd config default | containerd_config_edit "${SANDBOX_IMAGE}" >"${config}.new" ||
+        coe_die "could not write the containerd configuration"
+    containerd --config "${config}.new" config dump >"${config}.dump" ||
+        coe_die "containerd refuses ${config}.new"
+    grep -Eq '^[[:space:]]*SystemdCgroup = true$' "${config}.dump" ||
+        coe_die "containerd does not read SystemdCgroup = true from ${config}.new"
+    grep -qF "${SANDBOX_IMAGE}" "${config}.dump" ||
+        coe_die "containerd does not read the sandbox image ${SANDBOX_IMAGE} from ${config}.new"
+    rm -f "${config}.dump"
     mv "${config}.new" "${config}"
     printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
     systemctl enable containerd
@@ -275,6 +382,59 @@ check_version_skew() {
     fi
 }
 
+# etcd_voting_members ADDRESS DIR: the names of the started, voting members etcd at ADDRESS
+# lists, one a line, asked through etcd's JSON gateway with the client certificate in DIR.
+# The gateway leaves out false fields and the name of a member that has not started.
+etcd_voting_members() {
+    curl -fsS --connect-timeout 5 --max-time 10 --cacert "${PKI_DIR}/etcd/ca.crt" \
+        --cert "$2/client.crt" --key "$2/client.key" -X POST -d '{}' \
+        "https://$1:2379/v3/cluster/member/list" |
+        python3 -c 'import json, sys
+for member in json.load(sys.stdin).get("members", []):
+    if member.get("name") and not member.get("isLearner"):
+        print(member["name"])'
+}
+
+# etcd_client_certificate DIR: a one-day etcd client certificate in DIR, signed with the
+# cluster's etcd CA, which every master holds; only the join wait uses it.
+etcd_client_certificate() {
+    printf 'extendedKeyUsage = clientAuth\n' >"$1/client.ext"
+    openssl req -new -newkey rsa:2048 -nodes -subj "/CN=coe-join-wait" \
+        -keyout "$1/client.key" -out "$1/client.csr" 2>/dev/null
+    openssl x509 -req -in "$1/client.csr" -CA "${PKI_DIR}/etcd/ca.crt" \
+        -CAkey "${PKI_DIR}/etcd/ca.key" -set_serial "0x$(openssl rand -hex 16)" -days 1 \
+        -extfile "$1/client.ext" -out "$1/client.crt" 2>/dev/null
+}
+
+# wait_for_previous_master: a master joins only once the master before it
+# (COE_PREVIOUS_MASTER at COE_PREVIOUS_MASTER_ADDRESS) is a voting etcd member, since etcd
+# admits one learner at a time and concurrent joins fail with "too many learner members".
+# The wait is bounded (JOIN_WAIT_SECONDS, 1800 s) and logged; past it the join goes ahead.
+wait_for_previous_master() {
+    local previous="${COE_PREVIOUS_MASTER:-}" address="${COE_PREVIOUS_MASTER_ADDRESS:-}"
+    local limit="${JOIN_WAIT_SECONDS:-1800}" waited=0 dir members
+    [[ "${COE_ROLE}" == master && -n "${previous}" && -n "${address}" ]] || return 0
+    dir="$(mktemp -d)"
+    etcd_client_certificate "${dir}" || coe_die "could not make an etcd client certificate"
+    coe_log "waiting for ${previous} (${address}) to be a voting etcd member before joining"
+    while true; do
+        members="$(etcd_voting_members "${address}" "${dir}" 2>/dev/null || true)"
+        grep -qxF "${previous}" <<<"${members}" && break
+        if ((waited >= limit)); then
+            coe_log "${previous} is not a voting etcd member after ${waited}s; joining anyway"
+            rm -rf "${dir}"
+            return 0
+        fi
+        if ((waited % 60 == 0)); then
+            coe_log "${previous} is not a voting etcd member yet (${waited}s of ${limit}s)"
+        fi
+        sleep 10
+        waited=$((waited + 10))
+    done
+    rm -rf "${dir}"
+    coe_log "${previous} is a voting etcd member (after ${waited}s); joining"
+}
+
 # join_cluster: other masters and workers; wait for the API, then kubeadm join.
 join_cluster() {
     if [[ -f /etc/kubernetes/kubelet.conf ]]; then
@@ -283,6 +443,7 @@ join_cluster() {
     fi
     coe_wait_tcp "${COE_API_HOST}" "${COE_API_PORT}" 3600
     check_version_skew
+    wait_for_previous_master
     coe_retry 60 10 kubeadm_attempt join
 }
 
