@@ -145,13 +145,6 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
     # ----------------------------------------------------------- optional hooks (no-op default)
 
     @classmethod
-    def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
-        """Accepted labels worth a warning (a pin outside a support matrix), as ``(label,
-        message)`` pairs; none by default. Shown by ``coe validate``."""
-        del labels
-        return []
-
-    @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         """Rules across labels and the spec, as ``(label, rule)`` pairs; none by default."""
         del labels, spec
@@ -186,7 +179,8 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
 
     @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
-        """Accepted labels worth a warning (a release out of upstream support), as ``(label,
+        """Accepted labels worth a warning (a release out of upstream support, a pin outside a
+        support matrix), as ``(label,
         message)`` pairs; none by default. Shown by ``coe validate`` (``--strict`` fails on
         them) and in the log of ``pulumi preview`` and ``pulumi up``."""
         del labels

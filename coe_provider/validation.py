@@ -46,7 +46,8 @@ class ResolvedCluster:
     """The merged labels, parsed by the driver's label model."""
 
     warnings: tuple[SpecIssue, ...] = ()
-    """Accepted settings worth a warning (a release out of upstream support, a pin outside a support matrix)."""
+    """Accepted settings worth a warning (a release out of upstream support, a pin outside a
+    support matrix)."""
 
 
 def _merge_template_file(
