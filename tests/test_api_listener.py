@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from coe_provider.cli import plan_stack_file
 from coe_provider.loadbalancer import effective_allowed_cidrs
 from coe_provider.plan.audit import audit_plan
 from coe_provider.plan.openstack_answers import PLACEHOLDER_SUBNET_CIDR
@@ -82,22 +83,19 @@ def test_an_existing_subnet_is_admitted_by_its_looked_up_cidr(
 
 
 def test_audit_shows_the_effective_list_and_fails_a_listener_that_shuts_out_its_subnet() -> None:
-    def plan(allowed: list[str]) -> dict[str, Any]:
-        common = {"parent": "", "custom": True, "dependencies": [], "options": {}}
-        return {"resources": [
-            {**common, "urn": "urn:s", "type": "openstack:networking/subnet:Subnet",
-             "name": "prod", "inputs": {"cidr": "10.0.0.0/22"}},
-            {**common, "urn": "urn:l", "type": "openstack:loadbalancer/listener:Listener",
-             "name": "prod-api", "inputs": {"allowedCidrs": allowed}},
-        ], "outputs": {}, "summary": {}}
-
-    good = audit_plan(plan(["203.0.113.0/24", "10.0.0.0/22"]))
-    assert [f.message for f in good.findings] == [
-        "listener admits 203.0.113.0/24, 10.0.0.0/22"]
-    bad = audit_plan(plan(["203.0.113.0/24"]))
-    assert [f.message for f in bad.failures] == [
-        "listener shuts out the cluster subnet 10.0.0.0/22"]
-
+    plan = plan_stack_file(EXAMPLES / "k8s-ha" / "Pulumi.prod.yaml").as_json()
+    good = audit_plan(plan)
+    rows = [row for row in good.exposure if row["kind"] == "listener"]
+    assert [(row["resource"], row["cidrs"]) for row in rows] == [
+        ("prod-api", ["203.0.113.0/24", "198.51.100.0/24", "10.0.0.0/22"])]
+    assert good.failures == []
+    # The same listener as an older release rendered it: only the offices.
+    (listener,) = [r for r in plan["resources"] if r["type"].endswith(LISTENER)]
+    listener["inputs"]["allowedCidrs"] = ["203.0.113.0/24", "198.51.100.0/24"]
+    bad = audit_plan(plan)
+    assert [(f.policy, f.resource) for f in bad.failures] == [
+        ("api-listener-admits-cluster-subnet", "prod-api")]
+    assert "shuts out the cluster subnet 10.0.0.0/22" in bad.failures[0].message
 
 
 def test_a_bastion_sits_on_the_admitted_subnet(

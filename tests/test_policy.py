@@ -15,6 +15,7 @@ from typing import Any
 
 import grpc
 import pytest
+from coe_provider_drivers.k8s_ubuntu.labels import version_range
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import (
@@ -103,7 +104,7 @@ def test_every_policy_has_a_name_a_description_and_a_level() -> None:
                                             EnforcementLevel.ADVISORY)
     mandatory = {p.name for p in POLICIES if p.enforcement_level is EnforcementLevel.MANDATORY}
     assert mandatory == {"internal-ports-closed", "ssh-not-open-to-world",
-                         "secrets-marked-secret"}
+                         "secrets-marked-secret", "api-listener-admits-cluster-subnet"}
 
 
 def test_importing_the_policies_starts_nothing() -> None:
@@ -132,6 +133,7 @@ def test_the_bad_stack_gets_exactly_its_violations() -> None:
             f"cluster open: security group rule open-{role}-tcp-22-from-0.0.0.0_0 opens SSH "
             f"(tcp 22) to 0.0.0.0/0; {fix_ssh}" for role in ("master", "worker")],
         "secrets-marked-secret": [],
+        "api-listener-admits-cluster-subnet": [],
         "api-not-open-to-world": [
             f"cluster open: listener open-api admits the API from 0.0.0.0/0; {fix_api}",
             "cluster open: security group rule open-master-tcp-6443-from-0.0.0.0_0 admits the "
@@ -165,6 +167,17 @@ def _api_open(plan: dict[str, Any]) -> None:
     add_rule(plan, "dev-master-api-open", "tcp", 6443, 6443, "0.0.0.0/0")
 
 
+def _listener_shuts_out_subnet(plan: dict[str, Any]) -> None:
+    # A listener written by hand (or by an older release) that admits only an office.
+    rule = named(plan, "dev-master-tcp-6443-from-subnet")
+    plan["resources"].append({
+        **copy.deepcopy(rule), "urn": rule["urn"].rsplit("::", 2)[0]
+        + "::openstack:loadbalancer/listener:Listener::dev-api", "name": "dev-api",
+        "type": "openstack:loadbalancer/listener:Listener",
+        "inputs": {"protocol": "TCP", "protocolPort": 6443,
+                   "allowedCidrs": ["198.51.100.0/24"]}})
+
+
 def _no_gate(plan: dict[str, Any]) -> None:
     plan["resources"] = [r for r in plan["resources"] if r["name"] != "dev-ready"]
 
@@ -193,6 +206,11 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], list[str]]] = {
         "(pulumi.Output.secret or additional_secret_outputs)",
         "cluster dev: dev-master-0 has a private key in clear in property userData; mark it "
         "secret (pulumi.Output.secret or additional_secret_outputs)"]),
+    "api-listener-admits-cluster-subnet": (_listener_shuts_out_subnet, [
+        "cluster dev: listener dev-api admits only 198.51.100.0/24, which shuts out the "
+        "cluster subnet 10.0.0.0/24: Octavia denies every other source, and the nodes reach "
+        "their own API through the balancer; admit the cluster subnet in allowedCidrs "
+        "(coe-provider's own listeners always do)"]),
     "api-not-open-to-world": (_api_open, [
         "cluster dev: security group rule dev-master-api-open admits the API from 0.0.0.0/0; "
         "list the networks that need the API in template.apiAllowedCidrs"]),
@@ -206,9 +224,9 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], list[str]]] = {
         "server group with the (soft-)anti-affinity policy"]),
     "kubernetes-minor-supported": (_old_kubernetes, [
         "cluster dev: component dev runs Kubernetes v1.34.2: Kubernetes 1.34 is out of "
-        "upstream support; supported minors are 1.35, 1.36, 1.37 (got 'v1.34.2'; nearest "
-        "supported release: v1.35.9); plan an upgrade: set labels.kube_tag to a supported "
-        "release"]),
+        "upstream support since 2026-10-27: v1.34.2 gets no more fixes; new clusters should "
+        f"use a supported minor (got 'v1.34.2'; {version_range()}); plan an upgrade: set "
+        "labels.kube_tag to a supported release"]),
 }
 
 
@@ -388,7 +406,7 @@ def test_the_pack_judges_the_stack_as_the_engine_sends_it(pack: Any) -> None:
          "nodes are ready and a failed bootstrap goes unnoticed"),
         ("kubernetes-minor-supported", cluster,
          "cluster prod: component prod runs Kubernetes v1.34.2: Kubernetes 1.34 is out of "
-         "upstream support")]
+         "upstream support since 2026-10-27: v1.34.2 gets no more fixes")]
     # The secret arrives unwrapped and unmarked: the secrets policy steps aside, saying why.
     assert [(n.policy_name, n.reason) for n in response.not_applicable] == [
         ("secrets-marked-secret", NOT_APPLICABLE)]

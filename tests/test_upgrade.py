@@ -39,6 +39,9 @@ RELEASE_0_1_0_K8S = {"kube_tag": "v1.31.2", "cni_version": "v3.28.2",
 """What 0.1.0 installed by default (its labels.py at 581c030)."""
 
 
+LISTENER = "openstack:loadbalancer/listener:Listener"
+"""0.2.0 adds the cluster subnet to a listener's allowedCidrs that shut it out."""
+
 def recorded(example: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads((RELEASE / f"{example}.json").read_text())
     return document
@@ -84,7 +87,17 @@ def test_a_stack_of_the_previous_release_plans_unchanged(example: str) -> None:
     stack_file = RELEASE / "examples" / example / STACK_FILES[example]
     new = plan_stack_file(stack_file, state=RELEASE / f"{example}.json").as_json()
     diff = diff_plans(old, new)
-    assert diff.deletes == [] and diff.replaces == [] and diff.updates == []
+    assert diff.deletes == [] and diff.replaces == []
+    # The one deliberate change to a running resource (0.2.0's CHANGELOG): a listener whose
+    # allowedCidrs shut out the cluster's own subnet admits it, in place. Nothing else changes.
+    subnets = {r["inputs"]["cidr"] for r in old["resources"]
+               if r["type"] == "openstack:networking/subnet:Subnet"}
+    for update in diff.updates:
+        assert update.type == LISTENER, update
+        assert len(update.changes) == 1, update
+        change = update.changes[0]
+        assert change.path.startswith("allowedCidrs[") and change.before is None, update
+        assert change.after in subnets, update
     # New in this release, created beside what runs: the readiness gate and the cleanup.
     assert {change.type for change in diff.creates} <= {
         "pulumi-python:dynamic:Resource", "command:local:Command", "random:index/randomId:RandomId"}
@@ -127,7 +140,7 @@ def test_a_cluster_keeps_its_record_when_the_defaults_move(tmp_path: Path) -> No
     name = next(iter(document["config"]["coe:clusters"]))
     assert first["outputs"][f"cluster:{name}"]["releases"]["kube_tag"] == DEFAULT_KUBE_TAG
     kept = {"kube_tag": "v1.35.2", "cni_version": "v3.30.0", "cloud_provider_tag": "v1.35.0",
-            "containerd_version": None}
+            "containerd_version": "distribution"}
     first["outputs"][f"cluster:{name}"]["releases"] = kept
     first["outputs"][f"cluster:{name}"]["coeVersion"] = "v1.35.2"
     state = tmp_path / "state.json"
@@ -183,7 +196,8 @@ def test_coe_validate_warns_on_a_minor_out_of_support_and_strict_fails() -> None
            "support" in result.stderr
     strict = runner.invoke(app, ["validate", "--strict", stack_file])
     assert strict.exit_code == 1
-    assert "--strict: 1 warning(s)" in strict.stderr
+    # kube_tag's minor, and the containerd it pins (Ubuntu's 1.7.12) outside containerd's matrix.
+    assert "--strict: 2 warning(s)" in strict.stderr
 
 
 def test_coe_version_is_the_release() -> None:
@@ -247,7 +261,8 @@ def test_an_explicit_kube_tag_change_reaches_new_nodes_only(tmp_path: Path) -> N
     state = state_file("k8s-ha", tmp_path)
     plan = plan_stack_file(stack_file, state=state).as_json()
     diff = diff_plans(recorded("k8s-ha"), plan)
-    assert diff.deletes == [] and diff.replaces == [] and diff.updates == []
+    assert diff.deletes == [] and diff.replaces == []
+    assert {update.type for update in diff.updates} <= {LISTENER}  # admits the subnet
     assert "prod-default-worker-3" in {change.name for change in diff.creates}
     detail = plan["outputs"]["cluster:prod"]
     assert detail["coeVersion"] == "v1.31.2"  # the control plane still runs it

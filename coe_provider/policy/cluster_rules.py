@@ -90,9 +90,9 @@ MASTERS_IN_SERVER_GROUP = ResourceValidationPolicy(
 def version_problem(kube_tag: str) -> str | None:
     """Why a Kubernetes release is not one the driver supports (out of upstream support,
     newer than checked, malformed), or ``None``. The k8s driver's support table decides."""
-    from coe_provider_drivers.k8s_ubuntu.labels import kube_tag_problem  # the one coupling
+    from coe_provider_drivers.k8s_ubuntu import labels  # the one coupling
 
-    return kube_tag_problem(kube_tag)
+    return labels.kube_tag_problem(kube_tag) or labels.kube_tag_warning(kube_tag)
 
 
 def _kubernetes_minor(args: StackValidationArgs, report: ReportViolation) -> None:

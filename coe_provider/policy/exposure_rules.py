@@ -170,3 +170,52 @@ API_NOT_OPEN_TO_WORLD = StackValidationPolicy(
         "admitted)."),
 )
 """Warns when the API of a cluster faces the whole internet."""
+
+
+def _cluster_subnets(args: StackValidationArgs) -> dict[str, list[str]]:
+    """Each cluster component's URN -> the CIDRs of the subnets it made (none with an
+    existing ``fixedSubnet``: its CIDR is looked up, not planned)."""
+    subnets: dict[str, list[str]] = {}
+    for resource in args.resources:
+        component = cluster_component(resource)
+        if component is None or resource.resource_type != SUBNET:
+            continue
+        try:
+            cidr = resource.props.get("cidr")
+        except UnknownValueError:
+            continue
+        if cidr:
+            subnets.setdefault(component.urn, []).append(str(cidr))
+    return subnets
+
+
+def _listener_admits_subnet(args: StackValidationArgs, report: ReportViolation) -> None:
+    subnets = _cluster_subnets(args)
+    for resource in args.resources:
+        component = cluster_component(resource)
+        if component is None or resource.resource_type != LISTENER:
+            continue
+        try:
+            allowed = strings(resource.props.get("allowedCidrs"))
+        except UnknownValueError:
+            continue
+        shut_out = [cidr for cidr in subnets.get(component.urn, [])
+                    if allowed and not within(cidr, allowed)]
+        if shut_out:
+            report(line(component.name, f"listener {resource.name}",
+                        f"admits only {', '.join(allowed)}, which shuts out the cluster subnet "
+                        f"{', '.join(shut_out)}: Octavia denies every other source, and the "
+                        "nodes reach their own API through the balancer",
+                        "admit the cluster subnet in allowedCidrs (coe-provider's own "
+                        "listeners always do)"), resource.urn)
+
+
+API_LISTENER_ADMITS_CLUSTER_SUBNET = StackValidationPolicy(
+    name="api-listener-admits-cluster-subnet",
+    description="An API listener with allowedCidrs admits its cluster's own subnet: Octavia "
+                "denies every source outside a non-empty list, and kubeadm, Swarm joins and "
+                "the gate through the bastion reach the API through the balancer.",
+    validate=_listener_admits_subnet,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+"""Fails a listener that would keep the cluster from forming."""
