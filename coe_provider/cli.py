@@ -26,8 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 import coe_provider
-from coe_provider.config import coe_settings_from_file, load_clusters, under_stack_config
-from coe_provider.errors import SpecError
+from coe_provider.cluster.registry import registered_drivers
 from coe_provider.plan.diff import FAIL_KINDS, diff_plans, failing_kinds
 from coe_provider.plan.render import (
     diff_markdown,
@@ -36,9 +35,10 @@ from coe_provider.plan.render import (
     plan_summary,
     resource_tree,
 )
-from coe_provider.registry import registered_drivers
-from coe_provider.schema import SchemaKind, render_schema
-from coe_provider.yamlload import YamlLoadError, load_yaml_file
+from coe_provider.spec.config import coe_settings_from_file, load_clusters, under_stack_config
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.schema import SchemaKind, render_schema
+from coe_provider.spec.yamlload import YamlLoadError, load_yaml_file
 
 if TYPE_CHECKING:
     from coe_provider.plan.document import Plan
@@ -523,7 +523,6 @@ def status(
     """Each cluster's health as its COE reports it (Magnum's health_status): HEALTHY,
     UNHEALTHY or UNKNOWN, and per node ready or not and why. Exit 0 healthy, 5 unhealthy,
     6 unreachable (the worst cluster decides)."""
-    from coe_provider import provider_settings
     from coe_provider.health.outputs import (
         CLUSTER_PREFIX,
         OutputsError,
@@ -532,6 +531,7 @@ def status(
     )
     from coe_provider.health.status import as_json as status_json
     from coe_provider.health.status import check_all, exit_code, render, with_console_verdicts
+    from coe_provider.openstack import settings as provider_settings
 
     document = read_outputs(outputs)
     try:

@@ -9,7 +9,7 @@ The command is a pulumi-command ``local.Command``: ``create`` only records, ``de
 ``python3 -m coe_provider.cleanup`` where ``pulumi destroy`` runs. The engine runs the delete
 with the environment stored at the last create or update, so that environment holds only
 non-secret selection parameters, plus the provider's stack settings as one secret (see
-:mod:`coe_provider.provider_settings`); the rest comes from clouds.yaml / ``OS_*`` at delete
+:mod:`coe_provider.openstack.settings`); the rest comes from clouds.yaml / ``OS_*`` at delete
 time.
 The command names no absolute interpreter path: a path into one machine's virtualenv would be
 stored in the state, differ on the next machine and be wrong there. ``COE_PYTHON`` (read at
@@ -33,8 +33,8 @@ from coe_provider.cleanup.target import (
     ENV_TAG,
     tag_prefix,
 )
-from coe_provider.network import ClusterNetwork
-from coe_provider.provider_settings import provider_settings_environment
+from coe_provider.cluster.network import ClusterNetwork
+from coe_provider.openstack.settings import provider_settings_environment
 
 TAG_SUFFIX_BYTES = 4
 """Random bytes (8 hex digits) that make the tag unique among clusters of one project."""

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from coe_provider.labelrules import check_apt_version, overlaps_node_subnet
-from coe_provider.spec import ClusterSpec, check_cidr, rule
+from coe_provider.spec.labelrules import check_apt_version, overlaps_node_subnet
+from coe_provider.spec.models import ClusterSpec, check_cidr, rule
 
 SUPPORTED_KUBE_MINORS: tuple[str, ...] = ("1.35", "1.36", "1.37")
 """Kubernetes minors ``kube_tag`` may name, oldest first: the three in upstream support on
