@@ -1,12 +1,12 @@
 """coe-provider: container orchestration clusters on OpenStack as Pulumi components.
 
 The successor of OpenStack Magnum's COE drivers: every driver is a
-:class:`~coe_provider.base.CoeCluster` discovered through the ``coe_provider.drivers``
+:class:`~coe_provider.cluster.base.CoeCluster` discovered through the ``coe_provider.drivers``
 entry-point group.
 """
 
-from coe_provider.base import CoeCluster
-from coe_provider.contract import (
+from coe_provider.cluster.base import CoeCluster
+from coe_provider.cluster.contract import (
     BootstrapFile,
     BootstrapPayload,
     DriverProvides,
@@ -14,9 +14,9 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
-from coe_provider.errors import SpecError, SpecIssue
-from coe_provider.registry import find_driver, get_driver, registered_drivers
-from coe_provider.spec import ClusterSpec, ClusterTemplate, NodeGroupSpec
+from coe_provider.cluster.registry import find_driver, get_driver, registered_drivers
+from coe_provider.spec.errors import SpecError, SpecIssue
+from coe_provider.spec.models import ClusterSpec, ClusterTemplate, NodeGroupSpec
 
 __all__ = [
     "BootstrapFile",

@@ -27,8 +27,7 @@ from rich.table import Table
 
 import coe_provider
 from coe_provider import clihelp
-from coe_provider.config import coe_settings_from_file, load_clusters, under_stack_config
-from coe_provider.errors import SpecError
+from coe_provider.cluster.registry import registered_drivers
 from coe_provider.plan.diff import FAIL_KINDS, diff_plans, failing_kinds
 from coe_provider.plan.render import (
     diff_markdown,
@@ -37,9 +36,10 @@ from coe_provider.plan.render import (
     plan_summary,
     resource_tree,
 )
-from coe_provider.registry import registered_drivers
-from coe_provider.schema import SchemaKind, render_schema
-from coe_provider.yamlload import YamlLoadError, load_yaml_file
+from coe_provider.spec.config import coe_settings_from_file, load_clusters, under_stack_config
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.schema import SchemaKind, render_schema
+from coe_provider.spec.yamlload import YamlLoadError, load_yaml_file
 
 if TYPE_CHECKING:
     from coe_provider.plan.document import Plan
@@ -433,7 +433,7 @@ def plan(
     """Run the program offline under Pulumi's mocks runtime and show what it would build."""
     err = make_console(stderr=True)
     started = time.perf_counter()
-    from coe_provider.openstack_auth import OFFLINE_PLACEHOLDER, offline_keystone
+    from coe_provider.openstack.auth import OFFLINE_PLACEHOLDER, offline_keystone
 
     try:
         with _running(err, f"planning {file} under the mocks runtime"), \
@@ -567,7 +567,7 @@ def audit(
 ) -> None:
     """coe-provider's policies (the policy pack's) on a plan: what faces outside the cluster,
     whether every secret is marked secret, and the cluster rules."""
-    from coe_provider.openstack_auth import OFFLINE_PLACEHOLDER, offline_keystone
+    from coe_provider.openstack.auth import OFFLINE_PLACEHOLDER, offline_keystone
     from coe_provider.plan.audit import audit_plan
 
     settings = read_policy_config(policy_config)
@@ -631,7 +631,6 @@ def status(
     """Each cluster's health as its COE reports it (Magnum's health_status): HEALTHY,
     UNHEALTHY or UNKNOWN, and per node ready or not and why. Exit 0 healthy, 5 unhealthy,
     6 unreachable (the worst cluster decides)."""
-    from coe_provider import provider_settings
     from coe_provider.health.outputs import (
         CLUSTER_PREFIX,
         OutputsError,
@@ -640,6 +639,7 @@ def status(
     )
     from coe_provider.health.status import as_json as status_json
     from coe_provider.health.status import check_all, exit_code, render, with_console_verdicts
+    from coe_provider.openstack import settings as provider_settings
 
     document = read_outputs(outputs)
     try:

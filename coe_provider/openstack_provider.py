@@ -18,9 +18,9 @@ from typing import Any
 import pulumi
 import pulumi_openstack as openstack
 
-from coe_provider.errors import SpecError
-from coe_provider.provider_settings import OpenStackSettings
-from coe_provider.spec import ClusterOpenStack
+from coe_provider.openstack.settings import OpenStackSettings
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.models import ClusterOpenStack
 
 
 class ClusterProvider(openstack.Provider):

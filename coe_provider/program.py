@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pulumi
 
-from coe_provider.base import CoeCluster
-from coe_provider.config import coe_settings_from_stack_config, load_clusters
+from coe_provider.cluster.base import CoeCluster
+from coe_provider.spec.config import coe_settings_from_stack_config, load_clusters
 
 
 def build_clusters(base_dir: Path | None = None) -> dict[str, CoeCluster]:

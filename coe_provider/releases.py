@@ -26,9 +26,9 @@ from typing import Any
 
 import pulumi
 
-from coe_provider.errors import SpecIssue, join_path
-from coe_provider.naming import live_indices, node_name
-from coe_provider.spec import MASTER_GROUP, ClusterSpec
+from coe_provider.cluster.naming import live_indices, node_name
+from coe_provider.spec.errors import SpecIssue, join_path
+from coe_provider.spec.models import MASTER_GROUP, ClusterSpec
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's builtin invoke that returns a stack's outputs (argument ``name``)."""

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coe_provider.errors import SpecError, SpecIssue
-from coe_provider.registry import registered_drivers
-from coe_provider.spec import ClusterTemplate
-from coe_provider.validation import resolve_cluster
+from coe_provider.cluster.registry import registered_drivers
+from coe_provider.spec.errors import SpecError, SpecIssue
+from coe_provider.spec.models import ClusterTemplate
+from coe_provider.spec.validation import resolve_cluster
 
 CLUSTER_KEYS = frozenset({"config", "clusters", "cluster"})
 """Top-level keys of stack and cluster files: a file with any of them is not a template."""

@@ -18,7 +18,7 @@ from coe_provider.plan.runner import (
     run_program_directory,
 )
 from coe_provider.plan.secrets import reveal
-from coe_provider.yamlload import load_yaml_file
+from coe_provider.spec.yamlload import load_yaml_file
 
 REPO = Path(__file__).resolve().parent.parent
 """The repository root (the root Pulumi program lives here)."""

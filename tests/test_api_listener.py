@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from coe_provider.cli import plan_stack_file
-from coe_provider.loadbalancer import effective_allowed_cidrs
+from coe_provider.cluster.loadbalancer import effective_allowed_cidrs
 from coe_provider.plan.audit import audit_plan
 from coe_provider.plan.openstack_answers import PLACEHOLDER_SUBNET_CIDR
 from tests.conftest import EXAMPLES, Recorded, cluster_settings

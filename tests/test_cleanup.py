@@ -31,13 +31,13 @@ from coe_provider.cleanup.target import (
 )
 from coe_provider.cleanup.wiring import CREATE_COMMAND, LEGACY_DELETE_COMMAND
 from coe_provider.cli import app
-from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
-from coe_provider.plan.secrets import is_secret, reveal
-from coe_provider.provider_settings import (
+from coe_provider.openstack.settings import (
     ENV_PROVIDER,
     arguments_from_environment,
     connection_arguments,
 )
+from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
+from coe_provider.plan.secrets import is_secret, reveal
 from tests.cleanup_fixture import PROD_NET, PROD_TAG, prod_target, two_clusters
 from tests.conftest import REPO, Recorded, shell_functions
 from tests.fake_openstack import PASSWORD, PROJECT, FakeOpenStack

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from coe_provider.base import CoeCluster
+from coe_provider.cluster.base import CoeCluster
+from coe_provider.cluster.registry import driver_directory, registered_drivers
 from coe_provider.plan.secrets import is_secret
-from coe_provider.registry import driver_directory, registered_drivers
 from tests.conftest import Recorded, cluster_settings
 from tests.validators import cloud_init_schema
 
@@ -113,7 +113,7 @@ def test_a_driver_missing_a_hook_fails_at_import() -> None:
 
 def test_unknown_driver_lists_the_available_ones(
         run_root_program: Callable[..., Recorded]) -> None:
-    from coe_provider.errors import SpecError
+    from coe_provider.spec.errors import SpecError
 
     with pytest.raises(SpecError) as caught:
         run_root_program(cluster_settings("mesos_centos"))

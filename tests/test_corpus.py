@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from coe_provider.config import coe_settings_from_file, load_clusters
-from coe_provider.errors import SpecError
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-from coe_provider.yamlload import YamlLoadError, load_yaml_file
+from coe_provider.spec.config import coe_settings_from_file, load_clusters
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.yamlload import YamlLoadError, load_yaml_file
 from tests.conftest import REPO
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.yaml"))

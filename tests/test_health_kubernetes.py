@@ -23,8 +23,8 @@ from coe_provider.health.gate import ReadinessProvider, probe_for
 from coe_provider.health.outputs import target_from_detail
 from coe_provider.health.report import HealthStatus
 from coe_provider.health.target import HealthTarget
+from coe_provider.openstack.settings import connection_arguments
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-from coe_provider.provider_settings import connection_arguments
 from tests.conftest import REPO, Recorded, cluster_settings
 from tests.fake_openstack import PASSWORD, FakeCloud, FakeOpenStack
 from tests.health_api import ApiState, serve_api

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from coe_provider.cluster.registry import get_driver
 from coe_provider.health.check import UNNAMED_ENTRY, assess
 from coe_provider.health.report import HealthStatus, ProbeResult
 from coe_provider.health.target import ExpectedNode, HealthTarget, TlsCredentials
-from coe_provider.registry import get_driver
 
 CREATED = "2026-12-03T08:01:02.123456789Z"
 

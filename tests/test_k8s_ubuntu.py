@@ -9,7 +9,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from coe_provider.pki import public_key_sha256
+from coe_provider.cluster.pki import public_key_sha256
 from coe_provider.plan.secrets import is_secret
 from tests.conftest import Recorded
 from tests.validators import cloud_init_schema, files_in, shellcheck
@@ -19,7 +19,7 @@ from tests.validators import cloud_init_schema, files_in, shellcheck
 def ha() -> Recorded:
     """The k8s-ha example: 3 masters behind Octavia, two node groups."""
     from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-    from coe_provider.yamlload import load_yaml_file
+    from coe_provider.spec.yamlload import load_yaml_file
     from tests.conftest import EXAMPLES
 
     directory = EXAMPLES / "k8s-ha"

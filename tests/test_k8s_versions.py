@@ -28,10 +28,10 @@ from coe_provider_drivers.k8s_ubuntu.labels import (
 from jsonschema import Draft202012Validator
 
 from coe_provider.bootstrap.cloudconfig import common_library
-from coe_provider.errors import SpecError
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-from coe_provider.schema import build_schema, label_def_name
-from coe_provider.validation import resolve_clusters
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.schema import build_schema, label_def_name
+from coe_provider.spec.validation import resolve_clusters
 from tests.conftest import EXAMPLES, MINIMAL_TEMPLATE, REPO, Recorded, shell_functions
 
 KEYSTONE = "https://keystone.test:5000/v3"

@@ -22,9 +22,9 @@ import pytest
 import yaml
 
 from coe_provider.bootstrap.cloudconfig import BOOTSTRAP_PATH
-from coe_provider.errors import SpecError
 from coe_provider.plan.diff import diff_plans
-from coe_provider.validation import resolve_clusters
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.validation import resolve_clusters
 from tests.bootstrap_shell import LOGGING_FAKE, BootstrapShell
 from tests.conftest import REPO, Recorded, cluster_settings
 from tests.test_scaling import changed, plan

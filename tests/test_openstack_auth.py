@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from coe_provider.openstack_auth import keystone_url, missing_url_rule, region_name
+from coe_provider.openstack.auth import keystone_url, missing_url_rule, region_name
 
 CLOUDS = """\
 clouds:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from coe_provider.bootstrap import NOVA_USER_DATA_LIMIT
+from coe_provider.cluster.registry import driver_names
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-from coe_provider.registry import driver_names
 from tests.conftest import REPO, Recorded
 from tests.validators import cloud_init_schema, scripts_in, shellcheck
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from coe_provider.cli import app
-from coe_provider.openstack_auth import keystone_url
+from coe_provider.openstack.auth import keystone_url
 from coe_provider.plan.state import stack_mismatch, stack_of
 from tests.conftest import EXAMPLES
 

@@ -9,12 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coe_provider.errors import SpecError
+from coe_provider.cluster.registry import driver_names
 from coe_provider.plan.audit import audit_plan
 from coe_provider.plan.document import build_plan
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-from coe_provider.registry import driver_names
-from coe_provider.validation import resolve_clusters
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.validation import resolve_clusters
 from tests.conftest import REPO
 
 KEYSTONE = {"openstack:authUrl": "https://keystone.test:5000/v3"}

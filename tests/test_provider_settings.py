@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from keystoneauth1 import loading
 
-from coe_provider.provider_settings import (
+from coe_provider.openstack.settings import (
     AUTH_SETTINGS,
     CONNECTION_SETTINGS,
     IGNORED_SETTINGS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coe_provider.reference import END, START, render_reference
+from coe_provider.spec.reference import END, START, render_reference
 from tests.conftest import REPO
 
 
@@ -11,11 +11,11 @@ def test_readme_reference_is_generated_from_the_models() -> None:
     assert START in readme and END in readme
     section = START + readme.split(START, 1)[1].split(END, 1)[0] + END
     assert section == render_reference(), (
-        "README.md is stale: run python3 -m coe_provider.reference --write README.md")
+        "README.md is stale: run python3 -m coe_provider.spec.reference --write README.md")
 
 
 def test_every_spec_field_is_documented() -> None:
-    from coe_provider.spec import ClusterSpec, ClusterTemplate, NodeGroupSpec
+    from coe_provider.spec.models import ClusterSpec, ClusterTemplate, NodeGroupSpec
 
     for model in (ClusterSpec, ClusterTemplate, NodeGroupSpec):
         for name, field in model.model_fields.items():

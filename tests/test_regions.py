@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from coe_provider.cli import app
-from coe_provider.errors import SpecError
 from coe_provider.openstack_provider import ClusterProvider
 from coe_provider.plan.secrets import reveal
-from coe_provider.spec import ClusterOpenStack, ClusterSpec
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.models import ClusterOpenStack, ClusterSpec
 from tests.conftest import EXAMPLES, MINIMAL_TEMPLATE, Recorded
 
 

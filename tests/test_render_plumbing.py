@@ -21,7 +21,7 @@ from tests.validators import files_in
 def ha() -> Recorded:
     """The k8s-ha example: 3 masters behind Octavia, two node groups."""
     from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-    from coe_provider.yamlload import load_yaml_file
+    from coe_provider.spec.yamlload import load_yaml_file
     from tests.conftest import EXAMPLES
 
     directory = EXAMPLES / "k8s-ha"

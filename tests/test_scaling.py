@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from coe_provider.errors import SpecError
 from coe_provider.plan.diff import PlanDiff, diff_plans
 from coe_provider.plan.document import build_plan
 from coe_provider.plan.graph import PlanResource, delete_order, deleted_before
 from coe_provider.plan.replacement import InputChange, forcing_paths
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from coe_provider.plan.state import PriorState
+from coe_provider.spec.errors import SpecError
 from tests.conftest import REPO
 
 BASE: dict[str, Any] = {

@@ -17,11 +17,11 @@ from jsonschema.protocols import Validator
 from typer.testing import CliRunner
 
 from coe_provider.cli import app
-from coe_provider.config import coe_settings_from_file, load_clusters
-from coe_provider.errors import SpecError
-from coe_provider.registry import registered_drivers
-from coe_provider.schema import SchemaKind, build_schema, label_def_name
-from coe_provider.spec import ClusterSpec, ClusterTemplate, NodeGroupSpec
+from coe_provider.cluster.registry import registered_drivers
+from coe_provider.spec.config import coe_settings_from_file, load_clusters
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.models import ClusterSpec, ClusterTemplate, NodeGroupSpec
+from coe_provider.spec.schema import SchemaKind, build_schema, label_def_name
 from tests.conftest import EXAMPLES, MINIMAL_TEMPLATE
 
 STACK_FILES = sorted(EXAMPLES.glob("*/Pulumi.*.yaml"))

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from coe_provider.errors import SpecError
-from coe_provider.registry import DriverNotFound, find_driver
-from coe_provider.spec import ClusterSpec, NodeGroupSpec
-from coe_provider.validation import resolve_clusters
+from coe_provider.cluster.registry import DriverNotFound, find_driver
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.models import ClusterSpec, NodeGroupSpec
+from coe_provider.spec.validation import resolve_clusters
 from tests.conftest import REPO, Recorded, cluster_settings
 
 K8S = {"cloud_provider_enabled": False}

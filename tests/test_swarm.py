@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from coe_provider.bootstrap import NOVA_USER_DATA_LIMIT
-from coe_provider.errors import SpecError
 from coe_provider.plan.secrets import is_secret, reveal
-from coe_provider.validation import resolve_clusters
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.validation import resolve_clusters
 from tests.conftest import EXAMPLES, REPO, Recorded, cluster_settings
 from tests.validators import cloud_init_schema, files_in, systemd_verify
 
@@ -30,7 +30,7 @@ SWARM_PORTS = {2377, 7946, 4789}
 def run_stack(example: str, stack: str) -> Recorded:
     """An example program with one of its stack files."""
     from coe_provider.plan.runner import config_from_stack_file, run_program_directory
-    from coe_provider.yamlload import load_yaml_file
+    from coe_provider.spec.yamlload import load_yaml_file
 
     directory = EXAMPLES / example
     config, secret_keys = config_from_stack_file(

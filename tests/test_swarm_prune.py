@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coe_provider import driverfiles
+from coe_provider.cluster import driverfiles
 
 GRACE = 120
 """The grace the service unit passes (tests/test_swarm.py checks the unit says so)."""

@@ -19,8 +19,8 @@ from typing import Any
 import pulumi
 import yaml
 
-from coe_provider.contract import BootstrapPayload, NodeContext
-from coe_provider.yamldump import SafeDumper
+from coe_provider.cluster.contract import BootstrapPayload, NodeContext
+from coe_provider.spec.yamldump import SafeDumper
 
 NOVA_USER_DATA_LIMIT = 65535
 """Nova rejects user_data longer than this many bytes after base64 encoding."""

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from coe_provider import provider_settings
 from coe_provider.cleanup import selection
 from coe_provider.cleanup.target import CleanupTarget
-from coe_provider.provider_settings import arguments_from_environment
+from coe_provider.openstack import settings as provider_settings
+from coe_provider.openstack.settings import arguments_from_environment
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds the balancer and volume deletions may take together."""

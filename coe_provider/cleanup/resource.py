@@ -21,9 +21,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
-from coe_provider import provider_settings
 from coe_provider.cleanup.executor import DEFAULT_TIMEOUT, Cleanup, CleanupError
 from coe_provider.cleanup.target import CleanupTarget
+from coe_provider.openstack import settings as provider_settings
 
 SECRET_INPUT = "cloudSettings"
 """The input (and output) holding the cloud, the region and the provider's settings; the

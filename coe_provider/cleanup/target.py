@@ -2,7 +2,8 @@
 
 The selection parameters are not secret: the cloud resource tag, the cluster's network, the
 retain flag and the name of the clouds.yaml entry. Credentials never travel with them (the
-provider's own stack settings travel apart, as a secret: see :mod:`coe_provider.provider_settings`).
+provider's own stack settings travel apart, as a secret: see
+:mod:`coe_provider.openstack.settings`).
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from coe_provider.cleanup.target import (
     ENV_TAG,
     tag_prefix,
 )
-from coe_provider.network import ClusterNetwork
-from coe_provider.provider_settings import OpenStackSettings
+from coe_provider.cluster.network import ClusterNetwork
+from coe_provider.openstack.settings import OpenStackSettings
 
 TAG_SUFFIX_BYTES = 4
 """Random bytes (8 hex digits) that make the tag unique among clusters of one project."""

@@ -21,13 +21,13 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
-from coe_provider import provider_settings
 from coe_provider.health import console as console_logs
 from coe_provider.health.check import Probe, wait_until_ready
 from coe_provider.health.console import ConsoleWatch
 from coe_provider.health.report import ClusterHealth
 from coe_provider.health.target import ExpectedNode, HealthTarget
-from coe_provider.provider_settings import decode_arguments
+from coe_provider.openstack import settings as provider_settings
+from coe_provider.openstack.settings import decode_arguments
 
 WATCHED_INPUTS = ("cluster", "driver", "apiHost", "apiPort", "expectedNodes", "serverIds",
                   "bastionHost")
@@ -51,7 +51,7 @@ timeout for its create and update, so the gate's own message, not the engine's, 
 
 def probe_for(driver: str) -> Probe:
     """The registered driver's probe (the driver named in the gate's inputs)."""
-    from coe_provider.registry import get_driver  # the registry imports the drivers lazily
+    from coe_provider.cluster.registry import get_driver  # the registry imports the drivers lazily
 
     probe: Probe = get_driver(driver).cls.probe_members
     return probe

@@ -31,10 +31,10 @@ def _hidden_secrets(value: Any, path: str) -> list[str]:
 def target_from_detail(name: str, detail: Mapping[str, Any]) -> HealthTarget:
     """The target of one cluster from its ``cluster:<name>`` output.
 
-    The route is the gate's (:func:`coe_provider.apiroute.api_route`): straight to the API's
+    The route is the gate's (:func:`coe_provider.cluster.apiroute.api_route`): straight to the API's
     public address when it has one (then ``apiAddress`` differs from ``apiInternalHost``),
     else through the bastion to the address inside the network."""
-    from coe_provider.registry import DriverNotFound, get_driver
+    from coe_provider.cluster.registry import DriverNotFound, get_driver
 
     where = f"{CLUSTER_PREFIX}{name}"
     missing = [key for key in ("driver", "apiAddress", "apiInternalHost", "nodes")

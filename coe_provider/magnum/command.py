@@ -13,7 +13,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from coe_provider.config import under_stack_config
 from coe_provider.magnum.convert import Imported, import_magnum
 from coe_provider.magnum.documents import MagnumDocuments, MagnumInputError, read_documents
 from coe_provider.magnum.filewrite import (
@@ -25,6 +24,7 @@ from coe_provider.magnum.filewrite import (
 from coe_provider.magnum.live import LiveRequest, fetch_documents, magnum_api
 from coe_provider.magnum.output import stack_file, stack_header, template_file, template_header
 from coe_provider.magnum.redact import has_credentials, scrub
+from coe_provider.spec.config import under_stack_config
 
 EXIT_OK = 0
 """Every field that changes the cluster's behaviour was carried (or is a default)."""

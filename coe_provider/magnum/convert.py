@@ -6,8 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from coe_provider.apiroute import api_route
-from coe_provider.errors import SpecError
+from coe_provider.cluster.apiroute import api_route
 from coe_provider.magnum.context import Context
 from coe_provider.magnum.documents import MagnumDocuments
 from coe_provider.magnum.driverchoice import COE_NAMES, DriverRefused, choose_driver
@@ -22,8 +21,9 @@ from coe_provider.magnum.rules import (
     cloud_provider_default,
     find_rule,
 )
-from coe_provider.spec import ClusterTemplate
-from coe_provider.validation import resolve_cluster
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.models import ClusterTemplate
+from coe_provider.spec.validation import resolve_cluster
 
 DEFAULT_GROUP = "default-worker"
 """Magnum's worker node group, as clusters without node group documents get it."""

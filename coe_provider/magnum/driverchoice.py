@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coe_provider.registry import DriverInfo, DriverNotFound, find_driver
+from coe_provider.cluster.registry import DriverInfo, DriverNotFound, find_driver
 
 COE_NAMES = {"kubernetes": "kubernetes", "swarm": "swarm", "swarm-mode": "swarm"}
 """Magnum's coe values (``swarm-mode`` is swarm_fedora_atomic_v2's) -> the registry's."""

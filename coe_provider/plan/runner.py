@@ -156,7 +156,7 @@ def run_program_directory(
 ) -> ProgramRun:
     """Run the ``__main__.py`` of a Pulumi Python project directory under the mocks runtime
     (``providers`` and ``openstack`` as for :func:`run_function`)."""
-    from coe_provider.yamlload import load_yaml_file
+    from coe_provider.spec.yamlload import load_yaml_file
 
     project_file = program_dir / "Pulumi.yaml"
     project = "project"

@@ -109,7 +109,7 @@ SSH_NOT_OPEN_TO_WORLD = ResourceValidationPolicy(
 @functools.cache
 def api_ports() -> dict[str, int]:
     """Cluster component type token -> the port of its API, for every registered driver."""
-    from coe_provider.registry import registered_drivers  # imports the drivers: at run time
+    from coe_provider.cluster.registry import registered_drivers  # imports the drivers: at run time
 
     return {info.cls.type_token(): info.cls.api_port for info in registered_drivers().values()}
 

@@ -20,7 +20,7 @@ FLOATING_IP = "openstack:networking/floatingIp:FloatingIp"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 STACK = "pulumi:pulumi:Stack"
 CLUSTER_TYPE_PREFIX = "coe:index:"
-"""Type tokens of the cluster components (``coe_provider.base.TYPE_PREFIX``)."""
+"""Type tokens of the cluster components (``coe_provider.cluster.base.TYPE_PREFIX``)."""
 
 PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp"}
 """Neutron takes IP protocol numbers as well as names."""

@@ -11,9 +11,9 @@ import pulumi_openstack as openstack
 import pulumi_random as random
 from pydantic import BaseModel
 
-from coe_provider import driverfiles
-from coe_provider.base import CoeCluster
-from coe_provider.contract import (
+from coe_provider.cluster import driverfiles
+from coe_provider.cluster.base import CoeCluster
+from coe_provider.cluster.contract import (
     CLUSTER_SOURCES,
     BootstrapFile,
     BootstrapPayload,
@@ -23,20 +23,20 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
-from coe_provider.health.https import ApiReader
-from coe_provider.health.report import ProbeResult
-from coe_provider.health.target import TlsCredentials
-from coe_provider.k8ssyntax import kubelet_label_problem, label_key_problem, label_value_problem
-from coe_provider.network import external_network_id
-from coe_provider.openstack_auth import keystone_url, missing_url_rule, region_name
-from coe_provider.pki import (
+from coe_provider.cluster.network import external_network_id
+from coe_provider.cluster.pki import (
     KeyPair,
     certificate_authority,
     issue_certificate,
     private_key,
     public_key_sha256,
 )
-from coe_provider.spec import ClusterSpec
+from coe_provider.health.https import ApiReader
+from coe_provider.health.report import ProbeResult
+from coe_provider.health.target import TlsCredentials
+from coe_provider.k8ssyntax import kubelet_label_problem, label_key_problem, label_value_problem
+from coe_provider.openstack.auth import keystone_url, missing_url_rule, region_name
+from coe_provider.spec.models import ClusterSpec
 
 from . import health
 from .kubeadm import JoinSecrets, init_configuration, join_configuration

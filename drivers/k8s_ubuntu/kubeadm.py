@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from coe_provider.yamldump import SafeDumper
+from coe_provider.spec.yamldump import SafeDumper
 
 from .labels import KubernetesLabels
 

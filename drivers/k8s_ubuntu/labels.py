@@ -9,8 +9,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from coe_provider.labelrules import check_apt_version, overlaps_node_subnet
-from coe_provider.spec import ClusterSpec, check_cidr, rule
+from coe_provider.spec.labelrules import check_apt_version, overlaps_node_subnet
+from coe_provider.spec.models import ClusterSpec, check_cidr, rule
 
 _T = TypeVar("_T")
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from coe_provider.contract import BootstrapFile
-from coe_provider.pki import KeyPair, certificate_authority, issue_certificate
+from coe_provider.cluster.contract import BootstrapFile
+from coe_provider.cluster.pki import KeyPair, certificate_authority, issue_certificate
 
 TLS_DIR = "/etc/docker/tls"
 """Where a manager keeps the daemon's CA, certificate and key."""

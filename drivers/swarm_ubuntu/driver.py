@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import pulumi
 from pydantic import BaseModel
 
-from coe_provider import driverfiles
-from coe_provider.base import CoeCluster
-from coe_provider.contract import (
+from coe_provider.cluster import driverfiles
+from coe_provider.cluster.base import CoeCluster
+from coe_provider.cluster.contract import (
     CLUSTER_SOURCES,
     BootstrapFile,
     BootstrapPayload,
@@ -24,7 +24,7 @@ from coe_provider.contract import (
 from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import TlsCredentials
-from coe_provider.spec import ClusterSpec
+from coe_provider.spec.models import ClusterSpec
 
 from . import health
 from .daemon import (

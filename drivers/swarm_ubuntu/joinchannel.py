@@ -25,7 +25,7 @@ from typing import Literal
 import pulumi
 import pulumi_tls as tls
 
-from coe_provider.pki import ssh_key
+from coe_provider.cluster.pki import ssh_key
 
 TokenKind = Literal["worker", "manager"]
 """The two kinds of swarm join token."""

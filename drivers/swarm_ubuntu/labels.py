@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from coe_provider.labelrules import check_apt_version, overlaps_node_subnet
-from coe_provider.spec import ClusterSpec, check_cidr, rule
+from coe_provider.spec.labelrules import check_apt_version, overlaps_node_subnet
+from coe_provider.spec.models import ClusterSpec, check_cidr, rule
 
 DEFAULT_ADDR_POOL = ("10.200.0.0/16",)
 """Overlay networks come from here unless set. Docker's own default, 10.0.0.0/8, overlaps the

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 
-from coe_provider.contract import RemovalStep
+from coe_provider.cluster.contract import RemovalStep
 
 SSH_USER = "coe"
 """The user cloud-init creates on every node for the cluster's own key."""

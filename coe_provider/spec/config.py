@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from coe_provider.errors import SpecError
-from coe_provider.validation import ResolvedCluster, resolve_clusters
-from coe_provider.yamlload import YamlLoadError, load_yaml_file
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.validation import ResolvedCluster, resolve_clusters
+from coe_provider.spec.yamlload import YamlLoadError, load_yaml_file
 
 Result = TypeVar("Result")
 

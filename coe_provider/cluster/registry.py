@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from coe_provider.base import CoeCluster
+    from coe_provider.cluster.base import CoeCluster
 
 ENTRY_POINT_GROUP = "coe_provider.drivers"
 """The entry-point group every driver registers in."""

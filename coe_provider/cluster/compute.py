@@ -13,7 +13,7 @@ from enum import Enum
 import pulumi
 import pulumi_openstack as openstack
 
-from coe_provider.network import ClusterNetwork, is_uuid
+from coe_provider.cluster.network import ClusterNetwork, is_uuid
 
 
 @dataclass(frozen=True)

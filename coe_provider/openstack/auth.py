@@ -21,7 +21,7 @@ from typing import Any
 
 import pulumi
 
-from coe_provider.spec import ClusterOpenStack
+from coe_provider.spec.models import ClusterOpenStack
 
 OFFLINE_PLACEHOLDER = "https://keystone.invalid:5000/v3"
 """The Keystone URL an offline plan uses when nothing names one (``.invalid`` never

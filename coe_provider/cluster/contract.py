@@ -1,6 +1,6 @@
 """The value types a driver exchanges with the base component.
 
-The methods a driver must implement are documented on :class:`coe_provider.base.CoeCluster`;
+The methods a driver must implement are documented on :class:`coe_provider.cluster.base.CoeCluster`;
 this module holds the data they take and return.
 """
 
@@ -12,7 +12,7 @@ from typing import Literal
 
 import pulumi
 
-from coe_provider.spec import Role
+from coe_provider.spec.models import Role
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from coe_provider.apiroute import api_route
-from coe_provider.errors import SpecError, SpecIssue, issues_from_pydantic, join_path
-from coe_provider.naming import highest_index, live_indices, node_name
-from coe_provider.registry import DriverInfo, DriverNotFound, find_driver, get_driver
-from coe_provider.spec import MAX_NODES, ClusterSpec, check_dns_label
-from coe_provider.yamlload import YamlLoadError, load_yaml_file
+from coe_provider.cluster.apiroute import api_route
+from coe_provider.cluster.naming import highest_index, live_indices, node_name
+from coe_provider.cluster.registry import DriverInfo, DriverNotFound, find_driver, get_driver
+from coe_provider.spec.errors import SpecError, SpecIssue, issues_from_pydantic, join_path
+from coe_provider.spec.models import MAX_NODES, ClusterSpec, check_dns_label
+from coe_provider.spec.yamlload import YamlLoadError, load_yaml_file
 
 Model = TypeVar("Model", bound=BaseModel)
 

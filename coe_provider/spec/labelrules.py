@@ -1,6 +1,6 @@
 """Rules that several drivers' label models share.
 
-Single-value rules raise :func:`coe_provider.spec.rule` errors from a pydantic validator;
+Single-value rules raise :func:`coe_provider.spec.models.rule` errors from a pydantic validator;
 rules against the cluster spec return ``(label, rule)`` pairs for a driver's ``check_labels``.
 """
 
@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 
-from coe_provider.spec import ClusterSpec, rule
+from coe_provider.spec.models import ClusterSpec, rule
 
 _APT_VERSION = re.compile(r"^[0-9][A-Za-z0-9.+~:-]*$")
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_openstack as openstack
 
-from coe_provider.contract import SecurityRule, Source
-from coe_provider.spec import ClusterTemplate, Role
+from coe_provider.cluster.contract import SecurityRule, Source
+from coe_provider.spec.models import ClusterTemplate, Role
 
 ROLES: tuple[Role, ...] = ("master", "worker")
 """Every node role gets its own security group (the bastion too, when there is one)."""

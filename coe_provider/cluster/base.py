@@ -23,8 +23,6 @@ import pulumi
 import pulumi_openstack as openstack
 from pydantic import BaseModel
 
-from coe_provider.apiroute import ApiRoute, api_route, load_balancer_floating_ip_wanted
-from coe_provider.bastion import Bastion, create_bastion
 from coe_provider.bootstrap import ProxySettings
 from coe_provider.bootstrap.cloudconfig import CloudConfigRenderer, render_bastion_cloud_config
 from coe_provider.cleanup.target import OUTPUT_KEY as CLEANUP_OUTPUT
@@ -36,7 +34,9 @@ from coe_provider.cleanup.wiring import (
     create_cleanup,
     create_retired_command,
 )
-from coe_provider.compute import (
+from coe_provider.cluster.apiroute import ApiRoute, api_route, load_balancer_floating_ip_wanted
+from coe_provider.cluster.bastion import Bastion, create_bastion
+from coe_provider.cluster.compute import (
     ImageResolver,
     ReplacementPolicy,
     ServerSpec,
@@ -47,7 +47,7 @@ from coe_provider.compute import (
     create_state_volume,
     port_address,
 )
-from coe_provider.contract import (
+from coe_provider.cluster.contract import (
     CLUSTER_SOURCES,
     BootstrapPayload,
     DriverProvides,
@@ -56,17 +56,18 @@ from coe_provider.contract import (
     SecurityRule,
     Source,
 )
-from coe_provider.errors import SpecError, join_path
+from coe_provider.cluster.loadbalancer import create_api_load_balancer
+from coe_provider.cluster.naming import live_indices, node_name
+from coe_provider.cluster.network import cluster_network, network_mtu
+from coe_provider.cluster.pki import ssh_key
+from coe_provider.cluster.registry import DriverInfo, driver_directory
+from coe_provider.cluster.scaling import SSH_USER, SshPath, create_removal_command
+from coe_provider.cluster.security import create_security_groups
 from coe_provider.health.gate import ReadinessGate, gate_inputs
 from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import ExpectedNode, TlsCredentials
-from coe_provider.loadbalancer import create_api_load_balancer
-from coe_provider.naming import live_indices, node_name
-from coe_provider.network import cluster_network, network_mtu
 from coe_provider.openstack_provider import cluster_provider
-from coe_provider.pki import ssh_key
-from coe_provider.registry import DriverInfo, driver_directory
 from coe_provider.releases import (
     RECORD_KEY,
     kept_releases,
@@ -74,10 +75,9 @@ from coe_provider.releases import (
     previous_stack_outputs,
     quorum_issues,
 )
-from coe_provider.scaling import SSH_USER, SshPath, create_removal_command
-from coe_provider.security import create_security_groups
-from coe_provider.spec import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
-from coe_provider.validation import ResolvedCluster, check_cluster, resolve_cluster
+from coe_provider.spec.errors import SpecError, join_path
+from coe_provider.spec.models import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
+from coe_provider.spec.validation import ResolvedCluster, check_cluster, resolve_cluster
 
 TYPE_PREFIX = "coe:index:"
 """Component type tokens are ``coe:index:<ClassName>``, as a multi-language host expects."""
@@ -221,7 +221,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         if missing:
             raise TypeError(
                 f"COE driver {cls.__module__}.{cls.__qualname__} does not implement the "
-                f"required hook(s): {', '.join(missing)} (see coe_provider.base.CoeCluster)"
+                f"required hook(s): {', '.join(missing)} (see coe_provider.cluster.base.CoeCluster)"
             )
 
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from coe_provider.spec import ClusterTemplate
+from coe_provider.spec.models import ClusterTemplate
 
 
 class ApiRoute(Enum):

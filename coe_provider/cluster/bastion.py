@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_openstack as openstack
 
-from coe_provider.compute import create_floating_ip, create_port
-from coe_provider.network import ClusterNetwork, is_uuid
-from coe_provider.spec import BastionSpec, ClusterTemplate
+from coe_provider.cluster.compute import create_floating_ip, create_port
+from coe_provider.cluster.network import ClusterNetwork, is_uuid
+from coe_provider.spec.models import BastionSpec, ClusterTemplate
 
 
 @dataclass(frozen=True)

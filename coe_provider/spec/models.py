@@ -2,7 +2,7 @@
 
 Field names are snake_case in Python and camelCase in YAML and stack configuration. Unknown
 fields are errors. Rules that involve one field live on the model; rules across fields and the
-driver's label check live in :mod:`coe_provider.validation`, which also names every path.
+driver's label check live in :mod:`coe_provider.spec.validation`, which also names every path.
 """
 
 from __future__ import annotations

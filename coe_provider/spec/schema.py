@@ -26,9 +26,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import core_schema
 
-from coe_provider.config import NAMESPACE
-from coe_provider.registry import DriverInfo, registered_drivers
-from coe_provider.spec import DNS_LABEL_PATTERN, ClusterSpec
+from coe_provider.cluster.registry import DriverInfo, registered_drivers
+from coe_provider.spec.config import NAMESPACE
+from coe_provider.spec.models import DNS_LABEL_PATTERN, ClusterSpec
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The JSON Schema dialect of every generated schema."""
