@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coe_provider.health.gate import WATCHED_INPUTS
+from coe_provider.health.target import WATCHED_INPUTS
 
 
 @dataclass(frozen=True)
