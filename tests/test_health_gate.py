@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from coe_provider.health.gate import WATCHED_INPUTS, ReadinessProvider
+from coe_provider.health.gate import ReadinessProvider
 from coe_provider.health.outputs import target_from_detail
-from coe_provider.health.target import HealthTarget
+from coe_provider.health.target import WATCHED_INPUTS, HealthTarget
 from coe_provider.plan.secrets import is_secret, reveal
 from coe_provider.spec.errors import SpecError
 from coe_provider.spec.validation import resolve_clusters

@@ -17,9 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from coe_provider.cli import app
+from coe_provider.cluster.registry import probe_for
 from coe_provider.health import console as console_logs
 from coe_provider.health.check import ClusterNotReady, check, wait_until_ready
-from coe_provider.health.gate import ReadinessProvider, probe_for
+from coe_provider.health.gate import ReadinessProvider
 from coe_provider.health.outputs import target_from_detail
 from coe_provider.health.report import HealthStatus
 from coe_provider.health.target import HealthTarget

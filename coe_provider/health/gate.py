@@ -21,19 +21,14 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
+from coe_provider.cluster.registry import probe_for
 from coe_provider.health import console as console_logs
-from coe_provider.health.check import Probe, wait_until_ready
+from coe_provider.health.check import wait_until_ready
 from coe_provider.health.console import ConsoleWatch
 from coe_provider.health.report import ClusterHealth
-from coe_provider.health.target import ExpectedNode, HealthTarget
+from coe_provider.health.target import WATCHED_INPUTS, ExpectedNode, HealthTarget
 from coe_provider.openstack import settings as provider_settings
 from coe_provider.openstack.settings import decode_arguments
-
-WATCHED_INPUTS = ("cluster", "driver", "apiHost", "apiPort", "expectedNodes", "serverIds",
-                  "bastionHost")
-"""Inputs whose change makes the gate check again: the declared nodes, the servers that play
-them (a replaced server has a new ID) and the route. Not the credentials (they change only
-with the servers), nor the timeout."""
 
 PUBLIC_INPUTS = (*WATCHED_INPUTS, "timeoutSeconds")
 """Inputs repeated in the outputs (never the credentials or the SSH key), so the next diff
@@ -47,14 +42,6 @@ ENGINE_TIMEOUT_MARGIN_SECONDS = 300
 check and :data:`coe_provider.health.console.DEADLINE_SLACK_SECONDS`) and the engine's custom
 timeout for its create and update, so the gate's own message, not the engine's, ends a slow
 ``pulumi up``."""
-
-
-def probe_for(driver: str) -> Probe:
-    """The registered driver's probe (the driver named in the gate's inputs)."""
-    from coe_provider.cluster.registry import get_driver  # the registry imports the drivers lazily
-
-    probe: Probe = get_driver(driver).cls.probe_members
-    return probe
 
 
 def _progress(health: ClusterHealth) -> None:

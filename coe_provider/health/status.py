@@ -11,9 +11,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from coe_provider.cluster.registry import probe_for
 from coe_provider.health.check import check
 from coe_provider.health.console import ConsoleWatch
-from coe_provider.health.gate import probe_for
 from coe_provider.health.report import EXIT_CODES, ClusterHealth, HealthStatus
 from coe_provider.health.target import HealthTarget
 

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+WATCHED_INPUTS = ("cluster", "driver", "apiHost", "apiPort", "expectedNodes", "serverIds",
+                  "bastionHost")
+"""The readiness gate's inputs whose change makes it check again: the declared nodes, the
+servers that play them (a replaced server has a new ID) and the route. Not the credentials
+(they change only with the servers), nor the timeout. They describe the target, so they live
+with it: the plan tools read them without importing the gate."""
+
 
 @dataclass(frozen=True)
 class ExpectedNode:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coe_provider.cleanup.resource import INPUTS as CLEANUP_INPUTS
-from coe_provider.health.gate import WATCHED_INPUTS
+from coe_provider.health.target import WATCHED_INPUTS
 
 
 @dataclass(frozen=True)
