@@ -225,7 +225,7 @@ def validate(
 
 def validate_template_file(file: Path) -> bool:
     """When ``file`` is a template file, validate it as one and say so; False otherwise."""
-    from coe_provider.templatecheck import check_template, is_template_document
+    from coe_provider.spec.templatecheck import check_template, is_template_document
 
     try:
         document = load_yaml_file(file)

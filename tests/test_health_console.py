@@ -198,8 +198,8 @@ def test_the_gate_holds_its_timeout_whatever_the_console_look_does(
     monkeypatch.setattr(console, "REQUEST_TIMEOUT_SECONDS", 2.0)
     monkeypatch.setattr(console, "DEADLINE_SLACK_SECONDS", 1.0)
 
-    from coe_provider.health.check import ClusterNotReady, wait_until_ready
     from coe_provider.cluster.registry import probe_for
+    from coe_provider.health.check import ClusterNotReady, wait_until_ready
     from coe_provider.health.target import ExpectedNode, HealthTarget, TlsCredentials
 
     with socket.socket() as closed:  # a port nothing listens on: the API never answers

@@ -10,13 +10,13 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from coe_provider.cli import app
-from coe_provider.k8ssyntax import (
+from coe_provider.spec.errors import SpecError
+from coe_provider.spec.k8ssyntax import (
     kubelet_label_problem,
     label_key_problem,
     label_value_problem,
     taint_problem,
 )
-from coe_provider.spec.errors import SpecError
 from coe_provider.spec.validation import resolve_clusters
 from tests.conftest import REPO, cluster_settings
 

@@ -135,6 +135,10 @@ LIGHT_ENTRY_POINTS = {
     "the gate's provider process (unpickling the provider)": (
         f"import base64, dill\ndill.loads(base64.b64decode({RECORDED_GATE_PROVIDER!r}))"),
     "the package's public names": "from coe_provider import ClusterSpec, SpecError",
+    "the cleanup's provider process (unpickling the provider)": (
+        "import base64, dill\nfrom pulumi.dynamic.dynamic import serialize_provider\n"
+        "from coe_provider.cleanup.resource import CloudCleanupProvider\n"
+        "dill.loads(base64.b64decode(serialize_provider(CloudCleanupProvider())))"),
 }
 
 
@@ -181,3 +185,14 @@ def test_the_gate_provider_is_pickled_by_reference() -> None:
     assert b"coe_provider.health.gate" in pickled and b"ReadinessProvider" in pickled
     assert b"_wait" not in pickled  # no method bodies: not a copy of the class
     assert pickled == base64.b64decode(RECORDED_GATE_PROVIDER)
+
+
+def test_the_cleanup_provider_is_pickled_by_reference() -> None:
+    # The state names the cleanup's provider by module path too: it must stay a reference.
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from coe_provider.cleanup.resource import CloudCleanupProvider
+
+    pickled = base64.b64decode(serialize_provider(CloudCleanupProvider()))
+    assert b"coe_provider.cleanup.resource" in pickled and b"CloudCleanupProvider" in pickled
+    assert type(dill.loads(pickled)) is CloudCleanupProvider

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coe_provider.cli import app
-from coe_provider.openstack_provider import ClusterProvider
+from coe_provider.openstack.provider import ClusterProvider
 from coe_provider.plan.secrets import reveal
 from coe_provider.spec.errors import SpecError
 from coe_provider.spec.models import ClusterOpenStack, ClusterSpec

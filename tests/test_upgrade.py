@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from coe_provider.cli import app, plan_stack_file, run_stack_file
 from coe_provider.cluster.registry import get_driver, registered_drivers
+from coe_provider.cluster.releases import kept_releases, previous_cluster, previous_masters
 from coe_provider.plan.diff import diff_plans
 from coe_provider.plan.secrets import reveal
 from coe_provider.plan.state import PriorState
-from coe_provider.releases import kept_releases, previous_cluster, previous_masters
 from coe_provider.spec.errors import SpecError
 
 RELEASE = Path(__file__).parent / "data" / "upgrade" / "0.1.0"

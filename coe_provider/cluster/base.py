@@ -61,20 +61,20 @@ from coe_provider.cluster.naming import live_indices, node_name
 from coe_provider.cluster.network import cluster_network, network_mtu
 from coe_provider.cluster.pki import ssh_key
 from coe_provider.cluster.registry import DriverInfo, driver_directory
-from coe_provider.cluster.scaling import SSH_USER, SshPath, create_removal_command
-from coe_provider.cluster.security import create_security_groups
-from coe_provider.health.gate import ReadinessGate, gate_inputs
-from coe_provider.health.https import ApiReader
-from coe_provider.health.report import ProbeResult
-from coe_provider.health.target import ExpectedNode, TlsCredentials
-from coe_provider.openstack_provider import cluster_provider
-from coe_provider.releases import (
+from coe_provider.cluster.releases import (
     RECORD_KEY,
     kept_releases,
     previous_cluster,
     previous_stack_outputs,
     quorum_issues,
 )
+from coe_provider.cluster.scaling import SSH_USER, SshPath, create_removal_command
+from coe_provider.cluster.security import create_security_groups
+from coe_provider.health.gate import ReadinessGate, gate_inputs
+from coe_provider.health.https import ApiReader
+from coe_provider.health.report import ProbeResult
+from coe_provider.health.target import ExpectedNode, TlsCredentials
+from coe_provider.openstack.provider import cluster_provider
 from coe_provider.spec.errors import SpecError, join_path
 from coe_provider.spec.models import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
 from coe_provider.spec.validation import ResolvedCluster, check_cluster, resolve_cluster
@@ -163,7 +163,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         """Every label that chooses a release (a COE, CNI, runtime or add-on version), with the
         value it resolves to under these labels and this driver's current defaults; none by
         default. A cluster records them when it is created and keeps them (see
-        :mod:`coe_provider.releases`): a newer driver's defaults reach new clusters only."""
+        :mod:`coe_provider.cluster.releases`): a newer driver's defaults reach new clusters only."""
         del labels
         return {}
 

@@ -118,7 +118,7 @@ class OpenStackAnswers:
     previous_outputs: dict[str, Any] = field(default_factory=dict)
     """The stack outputs a previous plan or state recorded: the answer to the engine's
     ``pulumi:pulumi:readStackOutputs`` for the running stack (see
-    :mod:`coe_provider.releases`)."""
+    :mod:`coe_provider.cluster.releases`)."""
 
     reported: dict[str, dict[str, Any]] = field(default_factory=dict)
     """URN -> the address outputs answered (see :func:`address_of`), which the plan records so

@@ -9,10 +9,10 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
+from coe_provider.cluster.releases import READ_STACK_OUTPUTS
 from coe_provider.plan.openstack_answers import OpenStackAnswers
 from coe_provider.plan.provider_answers import ProviderAnswers
 from coe_provider.plan.secrets import contains_secret, is_secret, wrap_secret
-from coe_provider.releases import READ_STACK_OUTPUTS
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 """Type token of the root stack resource."""

@@ -31,7 +31,7 @@ class PriorState:
 
     outputs: dict[str, Any] = field(default_factory=dict)
     """The stack's outputs (secrets redacted): what the program reads of its running clusters
-    (:mod:`coe_provider.releases`)."""
+    (:mod:`coe_provider.cluster.releases`)."""
 
     @classmethod
     def of(cls, document: Mapping[str, Any]) -> PriorState:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from coe_provider.k8ssyntax import taint_problem
+from coe_provider.spec.k8ssyntax import taint_problem
 
 MAX_NODES = 5000
 """Upper bound on nodes in one cluster: Kubernetes' published limit of 5000 nodes."""

@@ -34,8 +34,12 @@ from coe_provider.cluster.pki import (
 from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import TlsCredentials
-from coe_provider.k8ssyntax import kubelet_label_problem, label_key_problem, label_value_problem
 from coe_provider.openstack.auth import keystone_url, missing_url_rule, region_name
+from coe_provider.spec.k8ssyntax import (
+    kubelet_label_problem,
+    label_key_problem,
+    label_value_problem,
+)
 from coe_provider.spec.models import ClusterSpec
 
 from . import health

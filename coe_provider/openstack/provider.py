@@ -64,7 +64,7 @@ def cluster_provider(name: str, field: ClusterOpenStack | None,
             raise SpecError.single(path, "an OpenStack provider passed in opts cannot be read "
                                          "by the readiness gate and the cleanup; set "
                                          f"{path}: {{cloud, region}} (or pass a "
-                                         "coe_provider.openstack_provider.ClusterProvider)")
+                                         "coe_provider.openstack.provider.ClusterProvider)")
         return opts, explicit.settings
     if field is None:
         return opts, OpenStackSettings.of_stack()
