@@ -252,35 +252,34 @@ def test_a_bastion_that_never_speaks_is_bounded_and_named(private: Private,
     assert "Connection refused" in line
 
 
-def open_descriptors() -> list[str]:
-    """What each of this process's file descriptors is (``socket:[...]``, a path, a pipe)."""
-    found = []
+def open_descriptors() -> set[tuple[str, str]]:
+    """This process's file descriptors: (number, what it is: ``socket:[inode]``, a path...)."""
+    found = set()
     for fd in os.listdir("/proc/self/fd"):
         try:
-            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+            found.add((fd, os.readlink(f"/proc/self/fd/{fd}")))
         except FileNotFoundError:  # the directory's own descriptor, closed by now
             continue
-    return sorted(found)
+    return found
 
 
-def settled(baseline: tuple[int, int, int], within: float = 10.0) -> tuple[int, int, int]:
-    """Threads, descriptors and sockets, once they are back to ``baseline`` (or the last
-    count after ``within`` seconds): the bastion's side ends its threads asynchronously."""
+def leftovers(threads: set[threading.Thread], descriptors: set[tuple[str, str]],
+              within: float = 10.0) -> tuple[list[str], list[str]]:
+    """Threads and descriptors made since ``threads`` and ``descriptors`` were taken and still
+    there, once none are (or after ``within`` seconds): the bastion's own side ends its threads
+    asynchronously. Things that ended meanwhile (another test's) do not count."""
     deadline = time.monotonic() + within
     while True:
-        descriptors = open_descriptors()
-        now = (threading.active_count(), len(descriptors),
-               sum(d.startswith("socket:") for d in descriptors))
-        if now == baseline or time.monotonic() > deadline:
-            return now
+        new_threads = sorted(t.name for t in set(threading.enumerate()) - threads)
+        new_descriptors = sorted(link for _, link in open_descriptors() - descriptors)
+        if not (new_threads or new_descriptors) or time.monotonic() > deadline:
+            return new_threads, new_descriptors
         time.sleep(0.1)
 
 
 def test_fifty_checks_leave_no_thread_or_socket_behind(private: Private) -> None:
     check(private.target, PROBE)  # first use: lazy imports and the like
-    descriptors = open_descriptors()
-    baseline = (threading.active_count(), len(descriptors),
-                sum(d.startswith("socket:") for d in descriptors))
+    threads, descriptors = set(threading.enumerate()), open_descriptors()
     seen: list[HealthStatus] = []
 
     def joins_after_fifty(health: ClusterHealth) -> None:
@@ -299,4 +298,4 @@ def test_fifty_checks_leave_no_thread_or_socket_behind(private: Private) -> None
     assert seen == [HealthStatus.UNHEALTHY] * 50 + [HealthStatus.HEALTHY]
     assert private.bastion.log.sessions == 52
     assert len(private.bastion.log.channels) == 2 * 52
-    assert settled(baseline) == baseline
+    assert leftovers(threads, descriptors) == ([], [])

@@ -446,7 +446,8 @@ def test_1b_the_gate_and_status_reach_it_through_the_bastion(
         report = result.outs["report"]
         assert report["status"] == "HEALTHY" and report["readyNodes"] == 4, report
         assert report["apiAddress"] == f"{vip}:{DOCKER_API}"
-        assert [n["name"] for n in report["nodes"]] == names
+        # Entries left by timed-out joins may still be listed (undeclared; not failures).
+        assert [n["name"] for n in report["nodes"] if n["declared"]] == names
         assert "sshPrivateKey" not in result.outs and "credentials" not in result.outs
         note(f"gate HEALTHY through bastion {BASTION_FLOATING_IP} to {vip}:{DOCKER_API} in "
              f"{time.monotonic() - started:.1f}s")
@@ -455,9 +456,10 @@ def test_1b_the_gate_and_status_reach_it_through_the_bastion(
         assert shown.returncode == 0, shown.stdout
         note(f"coe status ({time.monotonic() - started:.1f}s):\n" + shown.stdout.rstrip())
         code, cluster = status_of_outputs(private.stack_outputs)
-        assert code == 0 and healthy(code, cluster), cluster
-        assert [n["name"] for n in cluster["nodes"]] == names
-        assert all(n["ready"] and n["version"] for n in cluster["nodes"])
+        assert code == 0 and cluster["status"] == "HEALTHY", cluster
+        declared = [n for n in cluster["nodes"] if n["declared"]]
+        assert [n["name"] for n in declared] == names
+        assert all(n["ready"] and n["version"] for n in declared), declared
         # Each manager's own internal address: its certificate names it.
         target = target_from_detail(CLUSTER, private.outputs)
         assert target.tunnel is not None and target.api_host == vip
