@@ -4,7 +4,9 @@ sshd does for ``ssh -J`` and for the readiness gate's tunnel.
 
 Its behaviours are the ones a real bastion can show: it forwards, or it refuses forwarding
 as sshd does with ``AllowTcpForwarding no`` (the channel open fails "administratively
-prohibited", RFC 4254 section 5.1), or it opens the channel and then relays nothing (a hung
+prohibited", RFC 4254 section 5.1: openssh-portable's serverloop.c,
+``server_request_direct_tcpip``, logs "refused local port forward" and answers
+``SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED``), or it opens the channel and then relays nothing (a hung
 host or network), and it refuses keys it does not know. Every thread and socket it makes ends
 when the client leaves, so a test can count the process's threads and descriptors.
 """
