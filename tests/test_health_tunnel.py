@@ -242,8 +242,8 @@ def test_a_bastion_that_never_speaks_is_bounded_and_named(private: Private,
         health = check(private.target, PROBE, timeout=1.0)
         assert time.monotonic() - started < 4
         [line] = reason_lines(health)
-        assert line.startswith(
-            f"API unreachable: bastion 127.0.0.1:{silent.getsockname()[1]}: no SSH session (")
+        assert line == (f"API unreachable: bastion 127.0.0.1:{silent.getsockname()[1]}: no "
+                        "SSH session (no SSH banner within 1s)")
         code, output = private.status(tmp_path, "--timeout", "1")
         assert code == 6 and "no SSH session" in output
     # Closed now: refused at once.

@@ -119,12 +119,24 @@ class BastionTunnel:
             raise TunnelError(f"{self.name} refused the cluster's SSH key for user "
                               f"{self._tunnel.user} ({_reason(error)})") from error
         except (paramiko.SSHException, EOFError) as error:
+            why = self._handshake_failure(error)
             self._close()
-            raise TunnelError(f"{self.name}: no SSH session ({_reason(error)})") from error
+            raise TunnelError(f"{self.name}: no SSH session ({why})") from error
         except OSError as error:
             self._close()
             raise TunnelError(f"{self.name} unreachable: {_reason(error)}") from error
         return self
+
+    def _handshake_failure(self, error: BaseException) -> str:
+        """Why the session did not start. A bastion that accepts TCP but hangs makes paramiko
+        give up waiting after the timeout and then say only "No existing session"."""
+        transport = self._client.get_transport()
+        if transport is not None and not transport.is_authenticated():
+            if not transport.remote_version:
+                return f"no SSH banner within {self._timeout:g}s"
+            if str(error) == "No existing session":
+                return f"the SSH handshake did not finish within {self._timeout:g}s"
+        return _reason(error)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:

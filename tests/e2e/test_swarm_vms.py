@@ -617,7 +617,11 @@ def test_7_without_the_bastion_the_gate_and_status_fail_naming_it(
     gate = {**private.gate, "timeoutSeconds": GATE_TIMEOUT}
     named = f"bastion {BASTION_FLOATING_IP}:22"
     with timed("without the bastion: frozen, then stopped", capsys) as note:
-        for state, act in (("frozen", bastion.pause), ("stopped", bastion.stop)):
+        for state, act, tail in (
+                ("frozen", bastion.pause, f": no SSH session (no SSH banner within "
+                                          f"{CHECK_TIMEOUT:g}s)"),
+                ("stopped", bastion.stop, " unreachable: [Errno 111] Connection refused")):
+            expected = f"API unreachable: {named}{tail}"
             act()
             started = time.monotonic()
             with pytest.raises(ClusterNotReady) as raised:
@@ -626,14 +630,14 @@ def test_7_without_the_bastion_the_gate_and_status_fail_naming_it(
             # The gate checks until its timeout; its last check is bounded by the timeout.
             assert waited < GATE_TIMEOUT + CHECK_TIMEOUT + SLACK, waited
             [line] = [text for text in str(raised.value).splitlines() if "bastion" in text]
-            assert named in line, line
+            assert line.strip() == f"{CLUSTER}: {expected}", line
             started = time.monotonic()
             shown = coe_status(private.stack_outputs)
             took = time.monotonic() - started
             assert shown.returncode == 6, shown.stdout
             assert took < CHECK_TIMEOUT + SLACK, took
             [status_line] = [text for text in shown.stdout.splitlines() if "bastion" in text]
-            assert named in status_line, status_line
+            assert status_line.strip() == f"reason: {expected}", status_line
             note(f"bastion {state}: the gate failed after {waited:.0f}s "
                  f"(readyTimeout {GATE_TIMEOUT}s): {line.strip()}")
             note(f"bastion {state}: coe status exited 6 after {took:.1f}s: "
