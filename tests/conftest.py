@@ -36,7 +36,7 @@ MINIMAL_TEMPLATE: dict[str, Any] = {
 
 @pytest.fixture(autouse=True)
 def _plain_width(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``coe``'s tables at their plain width (cli.PLAIN_WIDTH) whoever runs the suite:
+    """``coe``'s tables at their plain width (cliio.PLAIN_WIDTH) whoever runs the suite:
     pytest-xdist's workers (tests/run.sh) and some shells set COLUMNS=80, which wraps them."""
     monkeypatch.delenv("COLUMNS", raising=False)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from coe_provider.cli import plan_stack_file
 from coe_provider.cluster.loadbalancer import effective_allowed_cidrs
 from coe_provider.plan.audit import audit_plan
 from coe_provider.plan.openstack_answers import PLACEHOLDER_SUBNET_CIDR
+from coe_provider.plan.stackfile import plan_stack_file
 from tests.conftest import EXAMPLES, Recorded, cluster_settings
 
 EXAMPLE_NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/Pulumi.*.yaml")

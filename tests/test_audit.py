@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from coe_provider.cli import EXIT_AUDIT, app
+from coe_provider.cli import app
+from coe_provider.cliio import EXIT_AUDIT
 from coe_provider.plan.audit import audit_plan
 from tests.conftest import EXAMPLES
 

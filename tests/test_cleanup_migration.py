@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from coe_provider.cli import plan_stack_file
 from coe_provider.plan.diff import diff_plans
 from coe_provider.plan.graph import deleted_before
 from coe_provider.plan.replacement import forcing_paths
 from coe_provider.plan.secrets import REDACTED
+from coe_provider.plan.stackfile import plan_stack_file
 from tests.cleanup_fixture import _balancer, _fip, _port, _volume
 from tests.fake_openstack import PASSWORD, FakeCloud, FakeOpenStack
 from tests.test_cleanup import assert_cleanup_between_servers_and_network

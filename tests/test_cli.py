@@ -17,12 +17,13 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from coe_provider.cli import app, run_stack_file
+from coe_provider.cli import app
 from coe_provider.cluster.registry import registered_drivers
 from coe_provider.plan.document import build_plan
 from coe_provider.plan.render import plan_markdown, plan_summary, resource_tree
 from coe_provider.plan.runner import ProgramRun
 from coe_provider.plan.secrets import is_secret, reveal
+from coe_provider.plan.stackfile import run_stack_file
 from tests.conftest import EXAMPLES
 
 HA_STACK = EXAMPLES / "k8s-ha" / "Pulumi.prod.yaml"

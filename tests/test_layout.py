@@ -129,7 +129,8 @@ LIGHT_ENTRY_POINTS = {
     "coe --help": ("import sys\nfrom coe_provider.cli import main\nsys.argv = ['coe', '--help']"
                    "\ntry:\n    main()\nexcept SystemExit:\n    pass"),
     "coe status and coe cleanup (their modules)": (
-        "import coe_provider.cli, coe_provider.health.status, coe_provider.health.outputs, "
+        "import coe_provider.cli, coe_provider.health.command, coe_provider.health.status, "
+        "coe_provider.health.outputs, coe_provider.cleanup.command, "
         "coe_provider.cleanup.operator"),
     "the cleanup's delete step": "import coe_provider.cleanup.__main__",
     "the gate's provider process (unpickling the provider)": (

@@ -28,8 +28,10 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError
 from typer.testing import CliRunner
 
-from coe_provider.cli import EXIT_AUDIT, EXIT_INVALID, app, plan_stack_file
+from coe_provider.cli import app
+from coe_provider.cliio import EXIT_AUDIT, EXIT_INVALID
 from coe_provider.plan.audit import audit_plan
+from coe_provider.plan.stackfile import plan_stack_file
 from coe_provider.policy import POLICIES
 from coe_provider.policy.levels import PolicyConfigError, reconcile
 from coe_provider.policy.plan_args import resource_args, run_policies, stack_args

@@ -17,11 +17,12 @@ import yaml
 from coe_provider_drivers.k8s_ubuntu.labels import DEFAULT_KUBE_TAG
 from typer.testing import CliRunner
 
-from coe_provider.cli import app, plan_stack_file, run_stack_file
+from coe_provider.cli import app
 from coe_provider.cluster.registry import get_driver, registered_drivers
 from coe_provider.cluster.releases import kept_releases, previous_cluster, previous_masters
 from coe_provider.plan.diff import diff_plans
 from coe_provider.plan.secrets import reveal
+from coe_provider.plan.stackfile import plan_stack_file, run_stack_file
 from coe_provider.plan.state import PriorState
 from coe_provider.spec.errors import SpecError
 
