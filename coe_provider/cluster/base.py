@@ -52,6 +52,7 @@ from coe_provider.cluster.contract import (
     BootstrapPayload,
     DriverProvides,
     NodeContext,
+    ProgramAddons,
     RemovalStep,
     SecurityRule,
     Source,
@@ -70,7 +71,7 @@ from coe_provider.cluster.releases import (
 )
 from coe_provider.cluster.scaling import SSH_USER, SshPath, create_removal_command
 from coe_provider.cluster.security import create_security_groups
-from coe_provider.health.gate import ReadinessGate, gate_inputs
+from coe_provider.health.gate import API_STAGE, ReadinessGate, gate_inputs
 from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import ExpectedNode, TlsCredentials
@@ -178,6 +179,14 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         return cls.release_labels(labels)
 
     @classmethod
+    def settle_labels(cls, labels: BaseModel, spec: ClusterSpec, running: bool) -> BaseModel:
+        """Labels whose unset value depends on the spec or on whether the cluster runs already
+        (``running``: the previous outputs name it), settled after the kept record is applied
+        and before :meth:`release_labels` records them; unchanged by default."""
+        del spec, running
+        return labels
+
+    @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
         """Accepted labels worth a warning (a release out of upstream support, a pin outside a
         support matrix), as ``(label,
@@ -201,6 +210,17 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         carrying it after the servers and before the network (:mod:`coe_provider.cleanup`).
         """
         return False
+
+    def installs_addons(self) -> bool:
+        """Whether the program installs add-ons once the API answers (:meth:`program_addons`);
+        then the readiness gate has two stages. None by default."""
+        return False
+
+    def program_addons(self, api_ready: pulumi.Resource) -> ProgramAddons:
+        """The add-ons the program installs after ``api_ready`` (the first readiness stage:
+        the API answers), with :meth:`installs_addons`; none by default."""
+        del api_ready
+        return ProgramAddons(resources=[])
 
     def api_url(self, host: pulumi.Input[str]) -> pulumi.Output[str]:
         """The URL clients use for the API at ``host``."""
@@ -289,6 +309,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             labels = labels.model_copy(update={
                 label: value for label, value in kept.items()
                 if label in type(labels).model_fields and label not in labels.model_fields_set})
+        labels = self.settle_labels(labels, resolved.spec, running=previous is not None)
         self.release_record: dict[str, Any] = self.release_labels(labels)
         """The release labels this cluster's nodes install (output ``releases``)."""
         self.coe_version_string: str = (str(previous["coeVersion"]) if previous
@@ -399,9 +420,17 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         self.extensions: dict[str, pulumi.Input[Any]] = {
             **self.extension_outputs(), **self._access_outputs(), **self._cleanup_outputs}
         """The driver's extension outputs, and the SSH access outputs."""
+        self.api_gate: ReadinessGate | None = None
+        """The first readiness stage, when the program installs add-ons: the API answers."""
+        self.addons = ProgramAddons(resources=[])
+        """What the program installs once the API answers."""
+        if self.spec.wait_for_ready and self.installs_addons():
+            self.api_gate = self._build_readiness_gate(stage=API_STAGE)
+            self.addons = self.program_addons(self.api_gate)
         self.readiness_gate: ReadinessGate | None = (
             self._build_readiness_gate() if self.spec.wait_for_ready else None)
-        """The resource that waits until every declared node is ready (``waitForReady``)."""
+        """The resource that waits until every declared node is ready (``waitForReady``), and
+        the add-ons' workloads."""
         self.register_outputs({
             "apiAddress": self.api_address,
             "masterAddresses": self.master_addresses,
@@ -415,10 +444,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             **self.extensions,
         })
 
-    def _build_readiness_gate(self) -> ReadinessGate:
+    def _build_readiness_gate(self, stage: str | None = None) -> ReadinessGate:
         """After every server (and the bastion it tunnels through), wait for the COE to
         report every declared node ready, through the API with the cluster's own
-        credentials."""
+        credentials; ``stage`` :data:`API_STAGE`: only for the API to answer. The final stage
+        comes after the program's add-ons and waits for their workloads too."""
         route = api_route(self.spec.template)
         tunnelled = route is ApiRoute.BASTION and self.bastion is not None
         credentials = pulumi.Output.from_input(self.extensions).apply(
@@ -430,11 +460,15 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             server_ids=[server.id for server in self._servers],
             bastion_host=self.bastion.address if tunnelled and self.bastion else None,
             ssh_user=SSH_USER, ssh_private_key=self._ssh_path.private_key,
-            openstack=self.openstack_settings)
+            openstack=self.openstack_settings, stage=stage,
+            workloads=() if stage else self.addons.workloads)
         depends_on: list[pulumi.Resource] = list(self._servers)
         if tunnelled and self.bastion is not None:
             depends_on.append(self.bastion.server)
-        return ReadinessGate(f"{self.cluster_name}-ready", inputs, self.spec.ready_timeout,
+        if stage is None:
+            depends_on += self.addons.resources
+        name = f"{self.cluster_name}-{'api-ready' if stage == API_STAGE else 'ready'}"
+        return ReadinessGate(name, inputs, self.spec.ready_timeout,
                              pulumi.ResourceOptions(parent=self, depends_on=depends_on))
 
     def _build_cleanup(self) -> None:
