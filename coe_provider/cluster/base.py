@@ -169,6 +169,13 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         return {}
 
     @classmethod
+    def release_dependents(cls) -> dict[str, tuple[str, ...]]:
+        """Release labels that follow another one (a chart version follows the release it
+        ships): when the label is set explicitly, its dependents are resolved anew rather
+        than kept from the record. None by default."""
+        return {}
+
+    @classmethod
     def first_release_labels(cls, labels: BaseModel,
                              coe_version: str | None = None) -> dict[str, Any]:
         """What the code that kept no record (0.1.0, and main up to 0.2.0) resolved
@@ -306,9 +313,15 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         kept = kept_releases(previous, self.first_release_labels(
             labels, str(previous["coeVersion"]) if previous else None))
         if kept is not None:
+            explicit = labels.model_fields_set
+            # A release set explicitly brings its own dependents (a chart version follows
+            # the release it ships), not the kept ones.
+            followed = {dependent for label in explicit
+                        for dependent in self.release_dependents().get(label, ())}
             labels = labels.model_copy(update={
                 label: value for label, value in kept.items()
-                if label in type(labels).model_fields and label not in labels.model_fields_set})
+                if label in type(labels).model_fields and label not in explicit
+                and label not in followed})
         labels = self.settle_labels(labels, resolved.spec, running=previous is not None)
         self.release_record: dict[str, Any] = self.release_labels(labels)
         """The release labels this cluster's nodes install (output ``releases``)."""

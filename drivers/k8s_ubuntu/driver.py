@@ -107,6 +107,13 @@ class KubernetesUbuntuCluster(CoeCluster):
         return record
 
     @classmethod
+    def release_dependents(cls) -> dict[str, tuple[str, ...]]:
+        """Chart versions (and the CSI image) follow the release label they ship."""
+        return {"cni_version": ("cni_chart_version",),
+                "cloud_provider_tag": ("cloud_provider_chart_version",
+                                       "cinder_csi_chart_version", "cinder_csi_plugin_tag")}
+
+    @classmethod
     def first_release_labels(cls, labels: BaseModel,
                              coe_version: str | None = None) -> dict[str, Any]:
         """The table of the release that built a cluster exporting ``coe_version``
