@@ -334,3 +334,57 @@ def test_the_offline_plan_answers_a_release_as_helm_does(ha_plan: dict[str, Any]
     assert state["status"] == {"name": "flannel", "namespace": "kube-flannel",
                                "chart": "flannel", "version": "v0.28.9", "revision": 1,
                                "status": "deployed"}
+
+
+def test_audit_knows_releases_and_their_secrets(ha_plan: dict[str, Any]) -> None:
+    from coe_provider.plan.audit import audit_plan
+
+    assert [f for f in audit_plan(ha_plan).failures if f.policy == "secrets-marked-secret"] == []
+    clear = json.loads(json.dumps(ha_plan))
+    for resource in clear["resources"]:
+        if resource["type"] == "kubernetes:core/v1:Secret":
+            resource["inputs"]["stringData"] = {
+                "cloud.conf": "[Global]\napplication-credential-secret=abc\n"}
+        if resource["type"] == RELEASE and resource["name"] == "prod-tigera-operator":
+            resource["inputs"]["values"]["token"] = "abcdef.0123456789abcdef"
+    failures = [f.message for f in audit_plan(clear).failures
+                if f.policy == "secrets-marked-secret"]
+    assert any("prod-cloud-config property stringData is not marked secret" in message
+               for message in failures), failures
+    assert any("prod-tigera-operator has a kubeadm bootstrap token in clear in property "
+               "values.token" in message for message in failures), failures
+
+
+def test_plan_lists_releases_with_redacted_values(ha_plan: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from coe_provider.plan.render import plan_markdown, plan_summary
+
+    rows = {row["resource"]: row for row in ha_plan["summary"]["releases"]}
+    assert rows["prod-openstack-cinder-csi"]["repository"] == \
+        "https://kubernetes.github.io/cloud-provider-openstack"
+    assert rows["prod-tigera-operator"]["version"] == ADDON_TABLE["1.36"].calico.chart
+    markdown = plan_markdown(ha_plan)
+    assert "Helm releases (3)" in markdown and "openstack-cloud-controller-manager" in markdown
+    console = Console(width=400, record=True)
+    console.print(plan_summary(ha_plan))
+    text = console.export_text()
+    assert "Helm releases" in text and "tigera-operator" in text
+    secretly = json.loads(json.dumps(ha_plan))
+    secretly["summary"]["releases"][0]["values"] = {"password": "[secret]"}
+    assert "[secret]" in plan_markdown(secretly)
+
+
+def test_diff_names_the_release_upgrade(tmp_path: Path) -> None:
+    from coe_provider.plan.render import diff_markdown
+
+    first = plan_of(ha_stack(tmp_path / "a"))
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(first))
+    second = plan_of(ha_stack(tmp_path / "b", labels={"cloud_provider_tag": "v1.35.0"}),
+                     state=state)
+    diff = diff_plans(first, second)
+    assert sorted(change.name for change in diff.updates) == [
+        "prod-openstack-cinder-csi", "prod-openstack-cloud-controller-manager"]
+    assert "| prod-openstack-cinder-csi | values.csi.plugin.image.tag: v1.36.0 → v1.35.0; " \
+        "version: 2.36.0 → 2.35.0 | Helm upgrade 2.36.0 → 2.35.0 |" in diff_markdown(diff)
