@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from coe_provider.plan.exposure import exposures
-from coe_provider.plan.releases import release_rows
 from coe_provider.plan.graph import PlanResource, critical_path, resources_per_worker, worker_nodes
+from coe_provider.plan.releases import release_rows
 from coe_provider.plan.runner import ProgramRun
 from coe_provider.plan.secrets import redact
 from coe_provider.plan.state import carry_forward
