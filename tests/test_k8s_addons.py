@@ -388,3 +388,8 @@ def test_diff_names_the_release_upgrade(tmp_path: Path) -> None:
         "prod-openstack-cinder-csi", "prod-openstack-cloud-controller-manager"]
     assert "| prod-openstack-cinder-csi | values.csi.plugin.image.tag: v1.36.0 → v1.35.0; " \
         "version: 2.36.0 → 2.35.0 | Helm upgrade 2.36.0 → 2.35.0 |" in diff_markdown(diff)
+
+
+def test_addons_path_program_needs_a_route(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"labels\.addons_path: program needs waitForReady"):
+        plan_of(ha_stack(tmp_path, waitForReady=False, labels={"addons_path": "program"}))
