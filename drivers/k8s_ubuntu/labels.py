@@ -442,10 +442,11 @@ def addons_path(labels: KubernetesLabels, spec: ClusterSpec, running: bool) -> s
 def chart_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[str, str]]:
     """A version label whose release has no chart in the table, for a cluster whose add-ons
     come from the program, unless the chart version label is given with it."""
+    if labels.addons_path == ADDONS_FROM_PROGRAM and not program_route(spec):
+        # No release would be installed, and the first master applies none.
+        return [("addons_path", "program needs waitForReady and an API the gate reaches "
+                                "directly (a floating IP), not through the bastion")]
     if addons_path(labels, spec, running=False) != ADDONS_FROM_PROGRAM:
-        if labels.addons_path == ADDONS_FROM_PROGRAM:
-            return [("addons_path", "program needs waitForReady and an API the gate reaches "
-                                    "directly (a floating IP), not through the bastion")]
         return []
     problems: list[tuple[str, str]] = []
     if labels.cni_version and labels.resolved_cni_chart_version is None:
