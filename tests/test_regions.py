@@ -70,7 +70,8 @@ def test_stacks_without_the_field_use_the_default_provider(
     named_providers = [str(r["options"]["provider"]) for r in plan["resources"]
                        if "provider" in r["options"]]
     assert named_providers
-    assert all(reference.startswith(f"{kubernetes}::") for reference in named_providers)
+    assert all(reference == kubernetes or reference.startswith(f"{kubernetes}::")
+               for reference in named_providers)
     assert '"providers"' not in json.dumps(plan)
 
 
