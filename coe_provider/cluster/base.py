@@ -469,8 +469,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         inputs = gate_inputs(
             cluster=self.cluster_name, driver=self.driver_name(),
             api_host=self.api_internal_host if tunnelled else self.api_external_host,
-            api_port=self.api_port, credentials=credentials, expected=self.expected_nodes,
-            server_ids=[server.id for server in self._servers],
+            api_port=self.api_port, credentials=credentials,
+            # The first stage watches the first master only (its console tells a bootstrap
+            # that stopped): scaling the workers leaves it alone.
+            expected=self.expected_nodes[:1] if stage else self.expected_nodes,
+            server_ids=[server.id for server in (self._servers[:1] if stage else self._servers)],
             bastion_host=self.bastion.address if tunnelled and self.bastion else None,
             ssh_user=SSH_USER, ssh_private_key=self._ssh_path.private_key,
             openstack=self.openstack_settings, stage=stage,
