@@ -165,13 +165,19 @@ def manifest(resource: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in inputs.items() if not key.startswith("__")}
 
 
+def cluster_minor(plan: dict[str, Any]) -> str:
+    """The cluster's Kubernetes minor, from its release record (``1.36``)."""
+    tag = str(plan["outputs"]["cluster:prod"]["releases"]["kube_tag"])
+    return ".".join(tag.removeprefix("v").split(".")[:2])
+
+
 def test_typed_objects_validate_for_the_clusters_minor(ha_plan: dict[str, Any]) -> None:
     typed = [r for r in ha_plan["resources"]
              if r["type"].startswith("kubernetes:") and r["type"] != RELEASE]
     assert {r["type"] for r in typed} == {"kubernetes:core/v1:Secret",
                                           "kubernetes:storage.k8s.io/v1:StorageClass"}
     for resource in typed:
-        kubernetes_validate.validate(manifest(resource), "1.36", strict=True)
+        kubernetes_validate.validate(manifest(resource), cluster_minor(ha_plan), strict=True)
     storage = next(r for r in typed if r["type"].endswith("StorageClass"))["inputs"]
     assert storage["provisioner"] == "cinder.csi.openstack.org"
     assert storage["metadata"]["annotations"] == {
@@ -184,7 +190,7 @@ def test_flannel_gets_a_privileged_namespace_that_validates(tmp_path: Path) -> N
     assert release["namespace"] == "kube-flannel"
     assert release["values"]["podCidr"] == "10.100.0.0/16"
     namespace = named(plan, "prod-kube-flannel")
-    kubernetes_validate.validate(manifest(namespace), "1.36", strict=True)
+    kubernetes_validate.validate(manifest(namespace), cluster_minor(plan), strict=True)
     assert named(plan, "prod-flannel")["dependencies"].count(namespace["urn"]) == 1
 
 
@@ -393,3 +399,15 @@ def test_diff_names_the_release_upgrade(tmp_path: Path) -> None:
 def test_addons_path_program_needs_a_route(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"labels\.addons_path: program needs waitForReady"):
         plan_of(ha_stack(tmp_path, waitForReady=False, labels={"addons_path": "program"}))
+
+
+def test_coe_validate_names_the_missing_chart(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from coe_provider.cli import app
+
+    stack_file = ha_stack(tmp_path, labels={"cloud_provider_tag": "v1.31.1"})
+    result = CliRunner().invoke(app, ["validate", str(stack_file)])
+    assert result.exit_code != 0
+    assert "cloud_provider_tag: v1.31.1 has no openstack-cloud-controller-manager chart" in \
+        " ".join(result.output.split())
