@@ -130,11 +130,16 @@ def test_cleanup_stores_only_selection_parameters(
     assert detail["cloudResourceTag"] == tag
     assert detail["cloudCleanup"]["tag"] == tag
     assert detail["cloudCleanup"]["networkId"] == inputs["networkId"]
-    # The controllers get the tag, through the bootstrap environment of every node.
+    # The controllers get the tag: the Helm releases' values (issue 26); no node's
+    # bootstrap applies the add-ons on this path.
+    controller = recorded.named("Release", "prod-openstack-cloud-controller-manager")
+    csi = recorded.named("Release", "prod-openstack-cinder-csi")
+    assert recorded.inputs(controller)["values"]["cluster"]["name"] == tag
+    assert recorded.inputs(csi)["values"]["clusterID"] == tag
     servers = recorded.of_type(":Instance")
     assert len(servers) == 8
     for server in servers:
-        assert f"CLOUD_PROVIDER_CLUSTER_NAME={tag}\n" in recorded.inputs(server)["userData"]
+        assert "CLOUD_PROVIDER_CLUSTER_NAME" not in recorded.inputs(server)["userData"]
 
 
 PROVIDER_CONFIG = {

@@ -37,7 +37,9 @@ def gated(driver: str, labels: dict[str, Any] | None = None, **fields: Any) -> d
 
 
 def gates(run: Recorded) -> list[Any]:
-    return [r for r in run.resources if r.type == GATE]
+    """The final readiness gates (a Kubernetes cluster whose add-ons come from the program
+    also has a first stage, ``<cluster>-api-ready``)."""
+    return [r for r in run.resources if r.type == GATE and not r.name.endswith("-api-ready")]
 
 
 @pytest.mark.parametrize(("driver", "labels"), [("k8s_ubuntu", K8S_LABELS),
@@ -61,6 +63,11 @@ def test_one_gate_per_cluster_after_every_server(run_root_program: Run, driver: 
     assert inputs["apiHost"] == floating.outputs["address"]
     assert inputs.get("bastionHost") is None and inputs.get("sshPrivateKey") is None
     assert inputs["timeoutSeconds"] == 3600
+    staged = [r for r in run.resources if r.type == GATE and r.name == "c1-api-ready"]
+    assert len(staged) == (1 if driver == "k8s_ubuntu" else 0)
+    for api in staged:
+        assert {s.urn for s in servers} <= set(api.dependencies)
+        assert Recorded.inputs(api)["stage"] == "api"
 
 
 def test_credentials_are_secret_and_nothing_else_is(run_root_program: Run) -> None:

@@ -24,6 +24,7 @@ from coe_provider.health.gate import ReadinessProvider
 from coe_provider.health.outputs import target_from_detail
 from coe_provider.health.report import HealthStatus
 from coe_provider.health.target import HealthTarget
+from coe_provider.health.workloads import Workload
 from coe_provider.openstack.settings import connection_arguments
 from coe_provider.plan.runner import config_from_stack_file, run_program_directory
 from tests.conftest import REPO, Recorded, cluster_settings
@@ -68,6 +69,16 @@ def node(name: str, ready: str = "True", reason: str = "KubeletReady",
     }
 
 
+def rolled_out(workload: Workload) -> dict[str, Any]:
+    """A Deployment or DaemonSet whose pods are all updated and ready."""
+    if workload.kind == "Deployment":
+        status = {"observedGeneration": 1, "updatedReplicas": 1, "availableReplicas": 1}
+        return {"metadata": {"generation": 1}, "spec": {"replicas": 1}, "status": status}
+    return {"metadata": {"generation": 1}, "status": {
+        "observedGeneration": 1, "desiredNumberScheduled": 3, "numberReady": 3,
+        "updatedNumberScheduled": 3}}
+
+
 def answers(*nodes: dict[str, Any], readyz: tuple[int, str] = (200, "ok")) -> ApiState:
     return ApiState(routes={"/readyz": readyz,
                             "/api/v1/nodes": (200, {"kind": "NodeList", "items": list(nodes)})})
@@ -84,9 +95,14 @@ class Api:
         self.detail["apiAddress"] = f"https://127.0.0.1:{port}"
         self.gate_props: dict[str, Any] = {
             **Recorded.inputs(next(r for r in planned.resources
-                                   if r.type == "pulumi-python:dynamic:Resource")),
+                                   if r.type == "pulumi-python:dynamic:Resource"
+                                   and r.name == "c1-ready")),
             "apiHost": "127.0.0.1", "apiPort": port}
-        """The gate's planned inputs, with its API address on the stand-in."""
+        """The (final) gate's planned inputs, with its API address on the stand-in."""
+        for item in self.gate_props.get("workloads") or []:
+            # The add-ons' workloads, rolled out unless the test says otherwise.
+            workload = Workload.from_dict(item)
+            state.routes.setdefault(workload.path, (200, rolled_out(workload)))
 
     @property
     def target(self) -> HealthTarget:
@@ -318,3 +334,26 @@ def test_status_with_consoles_shows_the_line_a_failed_bootstrap_ended_with(
     # Only the node that is not ready was looked at.
     assert [path for _, path in cloud.requests] == [
         f"/compute/v2.1/servers/{server_ids['c1-default-worker-1']}/action"]
+
+
+def test_the_final_stage_waits_for_the_add_ons_and_names_the_one_not_ready(api: Api) -> None:
+    """Stage two: every node Ready is not enough while an add-on's workload rolls out."""
+    workloads = [Workload.from_dict(item) for item in api.gate_props.get("workloads") or []]
+    assert workloads, "the planned cluster installs add-ons from the program"
+    lagging = workloads[0]
+    api.state.routes[lagging.path] = (200, {"metadata": {"generation": 2}, "spec": {
+        "replicas": 1}, "status": {"observedGeneration": 1}})
+    props = {**api.gate_props, "timeoutSeconds": 1}
+    with pytest.raises(Exception, match=rf"{lagging}: its controller has not seen the latest"):
+        ReadinessProvider().create(props)
+
+
+def test_the_first_stage_needs_only_the_api(api: Api) -> None:
+    """Stage one: no node is Ready yet (no CNI), the API answers: the stage is done."""
+    api.state.routes["/api/v1/nodes"] = (200, {"kind": "NodeList", "items": [
+        node("c1-master-0", "False", "KubeletNotReady", "cni plugin not initialized")]})
+    props = {**api.gate_props, "stage": "api", "workloads": None,
+             "expectedNodes": api.gate_props["expectedNodes"][:1],
+             "serverIds": api.gate_props["serverIds"][:1]}
+    result = ReadinessProvider().create(props)
+    assert result.outs is not None and result.outs["report"]["status"] == "HEALTHY"

@@ -10,7 +10,7 @@ import yaml
 from cryptography import x509
 
 from coe_provider.cluster.pki import public_key_sha256
-from coe_provider.plan.secrets import is_secret
+from coe_provider.plan.secrets import contains_secret, is_secret
 from tests.conftest import Recorded
 from tests.validators import cloud_init_schema, files_in, shellcheck
 
@@ -123,7 +123,11 @@ def test_cloud_provider_credential_is_secret(ha: Recorded) -> None:
     credentials = ha.of_type("identity/applicationCredential:ApplicationCredential")
     assert len(credentials) == 1
     assert "secret" in credentials[0].options.get("additionalSecretOutputs", [])
-    cloud_config = files_in(user_data(ha, "prod-master-0"))["/etc/kubernetes/cloud-config"]
+    # The program makes the cloud-config Secret (issue 26): no master carries cloud.conf.
+    assert "/etc/kubernetes/cloud-config" not in files_in(user_data(ha, "prod-master-0"))
+    secret = ha.named("core/v1:Secret", "prod-cloud-config")
+    assert contains_secret(secret.inputs["stringData"])
+    cloud_config = Recorded.inputs(secret)["stringData"]["cloud.conf"]
     assert "auth-url=https://keystone.example.com:5000/v3" in cloud_config
     assert "application-credential-secret=" in cloud_config
 

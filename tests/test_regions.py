@@ -41,9 +41,12 @@ def test_two_regions_each_cluster_uses_its_own_provider_everywhere(
         assert recorded.inputs(gate)["openstack"] == expected
         assert recorded.inputs(cleanup)["cloudSettings"] == expected
         assert recorded.output(f"cluster:{cluster}")["cloudCleanup"]["region"] == region
-        # The cloud controller manager in the cluster talks to the same region.
-        master = recorded.named(":Instance", f"{cluster}-master-0")
-        assert f"region={region}" in recorded.inputs(master)["userData"]
+        # The cloud controller manager in the cluster talks to the same region (its
+        # cloud-config Secret, made by the program through the cluster's own provider).
+        secret = recorded.named("core/v1:Secret", f"{cluster}-cloud-config")
+        assert f"region={region}" in recorded.inputs(secret)["stringData"]["cloud.conf"]
+        assert secret.options["provider"].startswith(
+            recorded.named("providers:kubernetes", f"{cluster}-kubernetes").urn)
 
 
 def test_coe_plan_shows_each_clusters_provider() -> None:
@@ -59,10 +62,17 @@ def test_stacks_without_the_field_use_the_default_provider(
         run_example: Callable[[str], Recorded]) -> None:
     recorded = run_example("k8s-ha")
     assert recorded.of_type("pulumi:providers:openstack") == []
-    assert not [r for r in recorded.resources
-                if "provider" in r.options or "providers" in r.options]
-    plan = json.dumps(recorded.plan.as_json())
-    assert '"provider' not in plan
+    # Only the add-ons name a provider: the cluster's own Kubernetes provider.
+    assert not [r for r in recorded.resources if not r.type.startswith("kubernetes:")
+                and ("provider" in r.options or "providers" in r.options)]
+    kubernetes = recorded.named("providers:kubernetes", "prod-kubernetes").urn
+    plan = recorded.plan.as_json()
+    named_providers = [str(r["options"]["provider"]) for r in plan["resources"]
+                       if "provider" in r["options"]]
+    assert named_providers
+    assert all(reference == kubernetes or reference.startswith(f"{kubernetes}::")
+               for reference in named_providers)
+    assert '"providers"' not in json.dumps(plan)
 
 
 def _cluster(spec: ClusterSpec | dict[str, Any], opts: pulumi.ResourceOptions | None) -> Any:

@@ -52,6 +52,7 @@ from coe_provider.cluster.contract import (
     BootstrapPayload,
     DriverProvides,
     NodeContext,
+    ProgramAddons,
     RemovalStep,
     SecurityRule,
     Source,
@@ -70,7 +71,7 @@ from coe_provider.cluster.releases import (
 )
 from coe_provider.cluster.scaling import SSH_USER, SshPath, create_removal_command
 from coe_provider.cluster.security import create_security_groups
-from coe_provider.health.gate import ReadinessGate, gate_inputs
+from coe_provider.health.gate import API_STAGE, ReadinessGate, gate_inputs
 from coe_provider.health.https import ApiReader
 from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import ExpectedNode, TlsCredentials
@@ -168,6 +169,13 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         return {}
 
     @classmethod
+    def release_dependents(cls) -> dict[str, tuple[str, ...]]:
+        """Release labels that follow another one (a chart version follows the release it
+        ships): when the label is set explicitly, its dependents are resolved anew rather
+        than kept from the record. None by default."""
+        return {}
+
+    @classmethod
     def first_release_labels(cls, labels: BaseModel,
                              coe_version: str | None = None) -> dict[str, Any]:
         """What the code that kept no record (0.1.0, and main up to 0.2.0) resolved
@@ -176,6 +184,14 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         current resolution (for a driver that changed no default since)."""
         del coe_version
         return cls.release_labels(labels)
+
+    @classmethod
+    def settle_labels(cls, labels: BaseModel, spec: ClusterSpec, running: bool) -> BaseModel:
+        """Labels whose unset value depends on the spec or on whether the cluster runs already
+        (``running``: the previous outputs name it), settled after the kept record is applied
+        and before :meth:`release_labels` records them; unchanged by default."""
+        del spec, running
+        return labels
 
     @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
@@ -201,6 +217,17 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         carrying it after the servers and before the network (:mod:`coe_provider.cleanup`).
         """
         return False
+
+    def installs_addons(self) -> bool:
+        """Whether the program installs add-ons once the API answers (:meth:`program_addons`);
+        then the readiness gate has two stages. None by default."""
+        return False
+
+    def program_addons(self, api_ready: pulumi.Resource) -> ProgramAddons:
+        """The add-ons the program installs after ``api_ready`` (the first readiness stage:
+        the API answers), with :meth:`installs_addons`; none by default."""
+        del api_ready
+        return ProgramAddons(resources=[])
 
     def api_url(self, host: pulumi.Input[str]) -> pulumi.Output[str]:
         """The URL clients use for the API at ``host``."""
@@ -286,9 +313,16 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         kept = kept_releases(previous, self.first_release_labels(
             labels, str(previous["coeVersion"]) if previous else None))
         if kept is not None:
+            explicit = labels.model_fields_set
+            # A release set explicitly brings its own dependents (a chart version follows
+            # the release it ships), not the kept ones.
+            followed = {dependent for label in explicit
+                        for dependent in self.release_dependents().get(label, ())}
             labels = labels.model_copy(update={
                 label: value for label, value in kept.items()
-                if label in type(labels).model_fields and label not in labels.model_fields_set})
+                if label in type(labels).model_fields and label not in explicit
+                and label not in followed})
+        labels = self.settle_labels(labels, resolved.spec, running=previous is not None)
         self.release_record: dict[str, Any] = self.release_labels(labels)
         """The release labels this cluster's nodes install (output ``releases``)."""
         self.coe_version_string: str = (str(previous["coeVersion"]) if previous
@@ -399,9 +433,17 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         self.extensions: dict[str, pulumi.Input[Any]] = {
             **self.extension_outputs(), **self._access_outputs(), **self._cleanup_outputs}
         """The driver's extension outputs, and the SSH access outputs."""
+        self.api_gate: ReadinessGate | None = None
+        """The first readiness stage, when the program installs add-ons: the API answers."""
+        self.addons = ProgramAddons(resources=[])
+        """What the program installs once the API answers."""
+        if self.spec.wait_for_ready and self.installs_addons():
+            self.api_gate = self._build_readiness_gate(stage=API_STAGE)
+            self.addons = self.program_addons(self.api_gate)
         self.readiness_gate: ReadinessGate | None = (
             self._build_readiness_gate() if self.spec.wait_for_ready else None)
-        """The resource that waits until every declared node is ready (``waitForReady``)."""
+        """The resource that waits until every declared node is ready (``waitForReady``), and
+        the add-ons' workloads."""
         self.register_outputs({
             "apiAddress": self.api_address,
             "masterAddresses": self.master_addresses,
@@ -415,10 +457,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             **self.extensions,
         })
 
-    def _build_readiness_gate(self) -> ReadinessGate:
+    def _build_readiness_gate(self, stage: str | None = None) -> ReadinessGate:
         """After every server (and the bastion it tunnels through), wait for the COE to
         report every declared node ready, through the API with the cluster's own
-        credentials."""
+        credentials; ``stage`` :data:`API_STAGE`: only for the API to answer. The final stage
+        comes after the program's add-ons and waits for their workloads too."""
         route = api_route(self.spec.template)
         tunnelled = route is ApiRoute.BASTION and self.bastion is not None
         credentials = pulumi.Output.from_input(self.extensions).apply(
@@ -426,15 +469,22 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         inputs = gate_inputs(
             cluster=self.cluster_name, driver=self.driver_name(),
             api_host=self.api_internal_host if tunnelled else self.api_external_host,
-            api_port=self.api_port, credentials=credentials, expected=self.expected_nodes,
-            server_ids=[server.id for server in self._servers],
+            api_port=self.api_port, credentials=credentials,
+            # The first stage watches the first master only (its console tells a bootstrap
+            # that stopped): scaling the workers leaves it alone.
+            expected=self.expected_nodes[:1] if stage else self.expected_nodes,
+            server_ids=[server.id for server in (self._servers[:1] if stage else self._servers)],
             bastion_host=self.bastion.address if tunnelled and self.bastion else None,
             ssh_user=SSH_USER, ssh_private_key=self._ssh_path.private_key,
-            openstack=self.openstack_settings)
+            openstack=self.openstack_settings, stage=stage,
+            workloads=() if stage else self.addons.workloads)
         depends_on: list[pulumi.Resource] = list(self._servers)
         if tunnelled and self.bastion is not None:
             depends_on.append(self.bastion.server)
-        return ReadinessGate(f"{self.cluster_name}-ready", inputs, self.spec.ready_timeout,
+        if stage is None:
+            depends_on += self.addons.resources
+        name = f"{self.cluster_name}-{'api-ready' if stage == API_STAGE else 'ready'}"
+        return ReadinessGate(name, inputs, self.spec.ready_timeout,
                              pulumi.ResourceOptions(parent=self, depends_on=depends_on))
 
     def _build_cleanup(self) -> None:

@@ -12,6 +12,7 @@ from typing import Literal
 
 import pulumi
 
+from coe_provider.health.workloads import Workload
 from coe_provider.spec.models import Role
 
 
@@ -166,3 +167,16 @@ class RemovalStep:
 
     script: str
     """A bash script; ``$NODE`` is the departing node's name, ``$TIMEOUT`` the drain budget."""
+
+
+@dataclass(frozen=True)
+class ProgramAddons:
+    """What a driver installs from the program once the API answers (the first readiness
+    stage): the resources the final readiness gate waits for, and the workloads they run."""
+
+    resources: list[pulumi.Resource]
+    """The add-on resources (Helm releases, typed objects); the final gate depends on them,
+    so a destroy removes them before the first stage's gate and the servers."""
+
+    workloads: tuple[Workload, ...] = ()
+    """The workloads the final gate waits to be ready, beside every declared node."""

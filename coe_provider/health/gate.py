@@ -13,9 +13,10 @@ deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -23,10 +24,12 @@ from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider,
 
 from coe_provider.cluster.registry import probe_for
 from coe_provider.health import console as console_logs
-from coe_provider.health.check import wait_until_ready
+from coe_provider.health.check import BootstrapFailures, Probe, wait_until_ready
 from coe_provider.health.console import ConsoleWatch
-from coe_provider.health.report import ClusterHealth
+from coe_provider.health.https import ApiReader
+from coe_provider.health.report import ClusterHealth, ProbeResult
 from coe_provider.health.target import WATCHED_INPUTS, ExpectedNode, HealthTarget
+from coe_provider.health.workloads import Workload, workload_problems
 from coe_provider.openstack import settings as provider_settings
 from coe_provider.openstack.settings import decode_arguments
 
@@ -36,6 +39,10 @@ can compare them."""
 
 CONSOLE_API_TIMEOUT = console_logs.REQUEST_TIMEOUT_SECONDS
 """Seconds an OpenStack API call of the console look may take."""
+
+API_STAGE = "api"
+"""The ``stage`` of a gate that waits only until the API answers (``/readyz``): the first of
+two, before the program installs the add-ons the nodes need to become ready."""
 
 ENGINE_TIMEOUT_MARGIN_SECONDS = 300
 """Slack between the gate's own timeout (``readyTimeout``, which it holds to within one COE
@@ -70,6 +77,20 @@ def console_watch(props: dict[str, Any], deadline: float | None = None) -> Conso
                         interval=console_logs.LOOK_EVERY_SECONDS, deadline=deadline)
 
 
+def with_workloads(probe: Probe, workloads: Sequence[dict[str, Any]]) -> Probe:
+    """``probe``, with one cluster-wide problem per add-on workload that is not ready."""
+    if not workloads:
+        return probe
+    watched = [Workload.from_dict(item) for item in workloads]
+
+    def probe_all(client: ApiReader) -> ProbeResult:
+        result = probe(client)
+        return ProbeResult(members=result.members,
+                           problems=[*result.problems, *workload_problems(client, watched)])
+
+    return probe_all
+
+
 class ReadinessProvider(ResourceProvider):
     """Create and update wait for the cluster; delete has nothing to undo."""
 
@@ -78,11 +99,24 @@ class ReadinessProvider(ResourceProvider):
     def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
         target = HealthTarget.from_props(props)
         watch = console_watch(props, time.monotonic() + float(props["timeoutSeconds"]))
+        failures: BootstrapFailures | None = watch.failures if watch else None
+        if props.get("stage") == API_STAGE:
+            # Only the API: no node can be ready before the add-ons. The first master's
+            # console still tells a bootstrap that stopped.
+            first = [target.expected[0].name] if target.expected else []
+
+            def first_master_failed(names: list[str]) -> Mapping[str, str]:
+                del names
+                return watch.failures(first) if watch else {}
+
+            failures = first_master_failed if watch else None
+            target = dataclasses.replace(target, expected=())
         # ClusterNotReady fails the operation; the engine shows its message (one line per
         # node that is not ready, no secret).
-        health = wait_until_ready(target, probe_for(target.driver),
+        health = wait_until_ready(target, with_workloads(probe_for(target.driver),
+                                                         props.get("workloads") or []),
                                   float(props["timeoutSeconds"]), progress=_progress,
-                                  bootstrap_failures=watch.failures if watch else None)
+                                  bootstrap_failures=failures)
         outputs = {key: props.get(key) for key in PUBLIC_INPUTS}
         outputs["report"] = health.to_json()
         return outputs
@@ -125,12 +159,23 @@ def gate_inputs(cluster: str, driver: str, api_host: pulumi.Input[str], api_port
                 server_ids: Sequence[pulumi.Input[str]],
                 bastion_host: pulumi.Input[str] | None, ssh_user: str,
                 ssh_private_key: pulumi.Input[str] | None,
-                openstack: provider_settings.OpenStackSettings | None = None) -> dict[str, Any]:
+                openstack: provider_settings.OpenStackSettings | None = None,
+                stage: str | None = None,
+                workloads: Sequence[Workload] = ()) -> dict[str, Any]:
     """The gate's inputs, in the shape :meth:`HealthTarget.from_props` reads; credentials, the
     SSH key and the OpenStack provider's settings as Pulumi secrets. ``server_ids`` are in the
-    order of ``expected``; ``openstack`` is the cluster's provider (default: the stack's)."""
+    order of ``expected``; ``openstack`` is the cluster's provider (default: the stack's).
+    ``stage`` :data:`API_STAGE` waits for the API only; ``workloads`` are add-on workloads the
+    gate waits for beside the nodes. Both are left out when unset, so a gate made before them
+    sees no change."""
     openstack = openstack or provider_settings.OpenStackSettings.of_stack()
+    staging: dict[str, Any] = {}
+    if stage is not None:
+        staging["stage"] = stage
+    if workloads:
+        staging["workloads"] = [workload.to_dict() for workload in workloads]
     return {
+        **staging,
         "cluster": cluster,
         "driver": driver,
         "apiHost": api_host,

@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 WATCHED_INPUTS = ("cluster", "driver", "apiHost", "apiPort", "expectedNodes", "serverIds",
-                  "bastionHost")
+                  "bastionHost", "stage", "workloads")
 """The readiness gate's inputs whose change makes it check again: the declared nodes, the
-servers that play them (a replaced server has a new ID) and the route. Not the credentials
+servers that play them (a replaced server has a new ID), the route, the stage (``api``: the
+API answers; unset: every node is ready) and the add-on workloads waited for. Not the credentials
 (they change only with the servers), nor the timeout. They describe the target, so they live
 with it: the plan tools read them without importing the gate."""
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from coe_provider.plan.exposure import exposures
 from coe_provider.plan.graph import PlanResource, critical_path, resources_per_worker, worker_nodes
+from coe_provider.plan.releases import release_rows
 from coe_provider.plan.runner import ProgramRun
 from coe_provider.plan.secrets import redact
 from coe_provider.plan.state import carry_forward
@@ -75,6 +76,10 @@ def build_plan(run: ProgramRun, stored: Mapping[str, Mapping[str, Any]] | None =
         "exposure": [e.as_json() for e in exposures(resources)],
         "placeholders": [{"token": p.token, "args": p.args} for p in run.placeholders],
     }
+    releases = release_rows(resources)
+    if releases:
+        # Only where there are any: a plan without releases keeps its earlier shape.
+        summary["releases"] = releases
     return Plan(project=run.project, stack=run.stack, resources=resources,
                 outputs=redact(run.stack_outputs), summary=summary)
 

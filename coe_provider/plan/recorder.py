@@ -10,6 +10,7 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
 from coe_provider.cluster.releases import READ_STACK_OUTPUTS
+from coe_provider.plan import kubernetes_answers
 from coe_provider.plan.openstack_answers import OpenStackAnswers
 from coe_provider.plan.provider_answers import ProviderAnswers
 from coe_provider.plan.secrets import contains_secret, is_secret, wrap_secret
@@ -76,6 +77,8 @@ class PlanMocks(Mocks):
             from coe_provider.plan.openstack_answers import stable_id
 
             return stable_id(urn), self.providers.outputs(args.typ, urn, args.inputs)
+        if kubernetes_answers.answers(args.typ):
+            return kubernetes_answers.outputs(args.typ, urn, args.inputs)
         return self.openstack.outputs(args.typ, urn, args.name, args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

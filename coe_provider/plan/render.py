@@ -20,6 +20,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from coe_provider.plan.diff import KINDS, PlanDiff, ResourceChange, short_value
+from coe_provider.plan.releases import is_release, values_text
 from coe_provider.plan.replacement import InputChange
 from coe_provider.plan.secrets import REDACTED
 
@@ -162,6 +163,14 @@ def plan_summary(plan: Mapping[str, Any]) -> Group:
                       ", ".join(item["cidrs"]))
     parts += [reach if exposure else Text("Nothing is reachable from outside the cluster."),
               Text("")]
+    releases = summary.get("releases") or []
+    if releases:
+        table = _table("Helm releases", ["release", "chart", "version", "repository",
+                                         "namespace", "values"])
+        for row in releases:
+            table.add_row(row["resource"], row["chart"], row["version"], row["repository"],
+                          row["namespace"], values_text(row["values"]))
+        parts += [table, Text("")]
     placeholders = unique_placeholders(summary)
     if placeholders:
         table = _table("Data-source calls answered with placeholders",
@@ -209,6 +218,12 @@ def plan_markdown(plan: Mapping[str, Any]) -> str:
         ["kind", "resource", "protocol", "ports", "from"],
         [(e["kind"], e["resource"], e["protocol"], e["ports"], ", ".join(e["cidrs"]))
          for e in exposure]), len(exposure))
+    releases = summary.get("releases") or []
+    if releases:
+        lines += folded(f"Helm releases ({len(releases)})", md_table(
+            ["release", "chart", "version", "repository", "namespace", "values"],
+            [(r["resource"], r["chart"], r["version"], r["repository"], r["namespace"],
+              f"`{values_text(r['values'])}`") for r in releases]), len(releases))
     placeholders = unique_placeholders(summary)
     lines += folded(f"Data-source calls answered with placeholders ({len(placeholders)})",
                     md_table(["function", "arguments", "calls"], placeholders),
@@ -242,6 +257,12 @@ def counts_line(diff: PlanDiff) -> str:
 
 def _notes(change: ResourceChange) -> str:
     notes = []
+    if is_release(change.type):
+        versions = {c.path: c for c in change.changes}
+        if "version" in versions:
+            # The engine runs helm upgrade in place and waits for the release's workloads.
+            notes.append(f"Helm upgrade {versions['version'].before} → "
+                         f"{versions['version'].after}")
     if change.disruptive:
         notes.append("disrupts in place: " + ", ".join(change.disruptive))
     notes += [key for key in ("protect", "retainOnDelete", "deleteBeforeReplace")

@@ -38,8 +38,9 @@ def _readiness_gate(args: StackValidationArgs, report: ReportViolation) -> None:
     gated = set()
     for resource in args.resources:
         component = cluster_component(resource)
+        # The final gate: a first stage (``stage: api``) waits for the API only.
         if component is not None and resource.resource_type == DYNAMIC and (
-                GATE_KEY in keys(resource.props)):
+                GATE_KEY in keys(resource.props)) and "stage" not in keys(resource.props):
             gated.add(component.urn)
     for cluster in _clusters(args.resources):
         if cluster.urn not in gated:

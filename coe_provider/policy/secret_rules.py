@@ -35,10 +35,11 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
 """What secret material looks like when it is readable."""
 
 SECRET_INPUT_NAMES = re.compile(
-    r"^(userData|adminPass|password|secret|privateKey\w*|caPrivateKeyPem|token|result)$")
+    r"^(userData|adminPass|password|secret|privateKey\w*|caPrivateKeyPem|token|result|"
+    r"kubeconfig|stringData)$")
 """Properties that carry secret material by their nature."""
 
-CHECKED_PACKAGES = ("openstack:", "command:", "kubernetes:")
+CHECKED_PACKAGES = ("openstack:", "command:", "kubernetes:", "pulumi:providers:kubernetes")
 """Providers whose secret-named properties must be marked (random and tls mark their own)."""
 
 NOT_APPLICABLE = ("pulumi-policy gives a pack every secret unwrapped and unmarked "

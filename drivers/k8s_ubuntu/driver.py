@@ -19,6 +19,7 @@ from coe_provider.cluster.contract import (
     BootstrapPayload,
     DriverProvides,
     NodeContext,
+    ProgramAddons,
     RemovalStep,
     SecurityRule,
     Source,
@@ -43,11 +44,14 @@ from coe_provider.spec.k8ssyntax import (
 from coe_provider.spec.models import ClusterSpec
 
 from . import health
+from .addon_resources import install_addons
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
 from .labels import (
     CONTAINERD_FROM_UBUNTU,
     KubernetesLabels,
+    addons_path,
+    chart_problems,
     containerd_matrix_warning,
     kube_tag_warning,
     overlapping_networks,
@@ -85,9 +89,29 @@ class KubernetesUbuntuCluster(CoeCluster):
     def release_labels(cls, labels: BaseModel) -> dict[str, Any]:
         """Kubernetes, the CNI, cloud-provider-openstack (with Cinder CSI) and containerd."""
         assert isinstance(labels, KubernetesLabels)
-        return {"kube_tag": labels.kube_tag, "cni_version": labels.resolved_cni_version,
-                "cloud_provider_tag": labels.resolved_cloud_provider_tag,
-                "containerd_version": labels.resolved_containerd_version}
+        record: dict[str, Any] = {
+            "kube_tag": labels.kube_tag, "cni_version": labels.resolved_cni_version,
+            "cloud_provider_tag": labels.resolved_cloud_provider_tag,
+            "containerd_version": labels.resolved_containerd_version}
+        if labels.addons_path is None:
+            return record
+        # The add-ons' path, and on the program's path the charts (issue 26): a running
+        # cluster keeps them, so a newer table reaches new clusters only.
+        record["addons_path"] = labels.addons_path
+        if labels.addons_from_program:
+            record.update({
+                "cni_chart_version": labels.resolved_cni_chart_version,
+                "cloud_provider_chart_version": labels.resolved_cloud_provider_chart_version,
+                "cinder_csi_chart_version": labels.resolved_cinder_csi_chart_version,
+                "cinder_csi_plugin_tag": labels.resolved_cinder_csi_plugin_tag})
+        return record
+
+    @classmethod
+    def release_dependents(cls) -> dict[str, tuple[str, ...]]:
+        """Chart versions (and the CSI image) follow the release label they ship."""
+        return {"cni_version": ("cni_chart_version",),
+                "cloud_provider_tag": ("cloud_provider_chart_version",
+                                       "cinder_csi_chart_version", "cinder_csi_plugin_tag")}
 
     @classmethod
     def first_release_labels(cls, labels: BaseModel,
@@ -101,6 +125,12 @@ class KubernetesUbuntuCluster(CoeCluster):
         return {**table, "cni_version": cni_versions[labels.cni]}
 
     @classmethod
+    def settle_labels(cls, labels: BaseModel, spec: ClusterSpec, running: bool) -> BaseModel:
+        """``addons_path``: kept, set, or settled by :func:`.labels.addons_path`."""
+        assert isinstance(labels, KubernetesLabels)
+        return labels.model_copy(update={"addons_path": addons_path(labels, spec, running)})
+
+    @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
         warnings = [("kube_tag", kube_tag_warning(labels.kube_tag)),
@@ -111,7 +141,7 @@ class KubernetesUbuntuCluster(CoeCluster):
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
-        problems = overlapping_networks(labels, spec)
+        problems = overlapping_networks(labels, spec) + chart_problems(labels, spec)
         if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url,
                                                               spec.openstack):
             problems.append(("openstack_auth_url",
@@ -140,6 +170,17 @@ class KubernetesUbuntuCluster(CoeCluster):
         """The typed labels."""
         assert isinstance(self.labels, KubernetesLabels)
         return self.labels
+
+    def installs_addons(self) -> bool:
+        """The add-ons are Helm releases of the program (``addons_path: program``)."""
+        return self.k8s.addons_from_program
+
+    def program_addons(self, api_ready: pulumi.Resource) -> ProgramAddons:
+        """The CNI, cloud controller manager and Cinder CSI releases, through the cluster's
+        own Kubernetes provider, once the API answers (:mod:`.addon_resources`)."""
+        return install_addons(
+            self.cluster_name, self.k8s, self.extensions["kubeconfig"], self.cloud_config,
+            self.network_mtu, self.cloud_resource_tag, api_ready, self)
 
     def security_rules(self) -> list[SecurityRule]:
         rules = [
@@ -279,7 +320,7 @@ class KubernetesUbuntuCluster(CoeCluster):
         files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600")]
         if node.role == "master":
             files_ += self._pki_files()
-            if self.cloud_config is not None:
+            if self.cloud_config is not None and not self.k8s.addons_from_program:
                 files_.append(BootstrapFile("/etc/kubernetes/cloud-config",
                                             self.cloud_config, "0600"))
         environment: dict[str, pulumi.Input[str]] = dict(self._environment)
@@ -289,7 +330,10 @@ class KubernetesUbuntuCluster(CoeCluster):
             environment["COE_PREVIOUS_MASTER"] = self.master_names_by_index[position - 1]
             environment["COE_PREVIOUS_MASTER_ADDRESS"] = \
                 self.master_addresses_by_index[position - 1]
-        if self.cloud_resource_tag is not None:
+        if self.k8s.addons_from_program:
+            # The program installs the add-ons: the first master fetches no manifest.
+            environment["COE_ADDONS"] = "program"
+        elif self.cloud_resource_tag is not None:
             # The controllers' --cluster-name / --cluster: what the cleanup selects by.
             environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
         script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")

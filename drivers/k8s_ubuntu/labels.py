@@ -9,8 +9,17 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from coe_provider.cluster.apiroute import ApiRoute, api_route
 from coe_provider.spec.labelrules import check_apt_version, overlaps_node_subnet
 from coe_provider.spec.models import ClusterSpec, check_cidr, rule
+
+from .addons import (
+    ADDON_TABLE,
+    CLOUD_PROVIDER_CHARTS,
+    cloud_provider_charts,
+    cni_chart,
+    cni_pin,
+)
 
 _T = TypeVar("_T")
 
@@ -42,16 +51,24 @@ DEFAULT_KUBE_TAG = KUBE_RELEASES["1.36"]
 follows the Kubernetes minor it supports, has no 1.37 release yet."""
 
 CLOUD_PROVIDER_TAGS: dict[str, str] = {
-    "1.31": "v1.31.1", "1.32": "v1.32.0", "1.33": "v1.33.0", "1.34": "v1.34.0",
-    "1.35": "v1.35.0", "1.36": "v1.36.0"}
-"""The kubernetes/cloud-provider-openstack release for each Kubernetes minor that has one."""
+    minor: row.cloud_controller.release for minor, row in ADDON_TABLE.items()
+    if row.cloud_controller.release.startswith(f"v{minor}.")}
+"""The kubernetes/cloud-provider-openstack release for each Kubernetes minor that has one (from
+the add-on table, :data:`.addons.ADDON_TABLE`)."""
 
 NEWEST_CLOUD_PROVIDER_TAG = CLOUD_PROVIDER_TAGS["1.36"]
 """For a minor without its own cloud-provider-openstack release (1.37): the newest one."""
 
-DEFAULT_CNI_VERSIONS = {"calico": "v3.32.1", "flannel": "v0.28.9"}
-"""CNI release used when ``cni_version`` is not set: the newest tag of each found upstream
-(Calico v3.33.1, pinned before, was not found; v3.32.1 is Calico's newest release)."""
+DEFAULT_CNI_VERSIONS = {cni: cni_pin(ADDON_TABLE["1.36"], cni).release
+                        for cni in ("calico", "flannel")}
+"""CNI release of the default minor's row: the newest tag of each found upstream (Calico
+v3.33.1, pinned before, was not found; v3.32.1 is Calico's newest release)."""
+
+ADDONS_FROM_PROGRAM = "program"
+"""``addons_path``: the add-ons are Helm releases of the program (:mod:`.addon_resources`)."""
+
+ADDONS_AT_BOOT = "boot"
+"""``addons_path``: the first master applies the add-ons' manifests at boot."""
 
 CONTAINERD_RELEASES: dict[str, str] = {"1.35": "2.3.4", "1.36": "2.3.4", "1.37": "2.3.4"}
 """containerd release installed (from its release tarball) for each Kubernetes minor when
@@ -126,6 +143,8 @@ RELEASE_0_1_0: dict[str, object] = {
     "cni_version": {"calico": "v3.28.2", "flannel": "v0.25.7"},
     "cloud_provider_tag": "v1.31.1",
     "containerd_version": CONTAINERD_FROM_UBUNTU,
+    # Its add-ons were applied at boot: Helm cannot adopt them.
+    "addons_path": "boot",
 }
 """What coe-provider 0.1.0 (commit 581c030) installed for each release label left unset
 (``cni_version`` per CNI; containerd: the distribution's package). Its clusters kept no record
@@ -136,6 +155,8 @@ RELEASE_MAIN_2026_12_04: dict[str, object] = {
     "cni_version": {"calico": "v3.33.1", "flannel": "v0.28.9"},
     "cloud_provider_tag": "v1.36.0",
     "containerd_version": CONTAINERD_FROM_UBUNTU,
+    # Its add-ons were applied at boot: Helm cannot adopt them.
+    "addons_path": "boot",
 }
 """What main between 0.1.0 and 0.2.0 (up to commit ec8d179) installed for labels left unset:
 its clusters kept no record either, and are told apart from 0.1.0's by the ``coeVersion`` they
@@ -262,6 +283,27 @@ class KubernetesLabels(BaseModel):
     """Release of kubernetes/cloud-provider-openstack; when unset, the one of ``kube_tag``'s
     minor (the newest release for a minor that has none yet)."""
 
+    cinder_csi_plugin_tag: str | None = None
+    """Cinder CSI plugin image tag (Magnum's label); ``cloud_provider_tag`` when unset."""
+
+    cni_chart_version: str | None = None
+    """Version of the CNI's chart (tigera-operator or flannel); when unset, the chart that
+    ships ``cni_version``. Needed with a ``cni_version`` the driver knows no chart of."""
+
+    cloud_provider_chart_version: str | None = None
+    """Version of the openstack-cloud-controller-manager chart; when unset, the chart that
+    ships ``cloud_provider_tag``."""
+
+    cinder_csi_chart_version: str | None = None
+    """Version of the openstack-cinder-csi chart; when unset, the chart that ships
+    ``cloud_provider_tag``."""
+
+    addons_path: Literal["program", "boot"] | None = None
+    """Where the CNI, cloud controller manager and Cinder CSI come from: ``program`` (Helm
+    releases of the stack, upgraded by ``pulumi up``) or ``boot`` (the first master applies
+    their manifests once). Unset: ``program`` for a new cluster whose API the gate reaches
+    directly with ``waitForReady``, else ``boot``; a running cluster keeps its path."""
+
     openstack_auth_url: str | None = None
     """Keystone URL for the cloud provider; found from the provider's configuration if unset."""
 
@@ -281,11 +323,19 @@ class KubernetesLabels(BaseModel):
     def _cidr(cls, value: str) -> str:
         return check_cidr(value)
 
-    @field_validator("cni_version", "cloud_provider_tag")
+    @field_validator("cni_version", "cloud_provider_tag", "cinder_csi_plugin_tag",
+                     "cni_chart_version")
     @classmethod
     def _tag(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^v\d+\.\d+\.\d+$", value):
             raise rule(f"must be a release tag like v1.2.3 (got {value!r})")
+        return value
+
+    @field_validator("cloud_provider_chart_version", "cinder_csi_chart_version")
+    @classmethod
+    def _chart_version(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^\d+\.\d+\.\d+$", value):
+            raise rule(f"must be a chart version like 2.36.0 (got {value!r})")
         return value
 
     @field_validator("containerd_version")
@@ -321,8 +371,36 @@ class KubernetesLabels(BaseModel):
 
     @property
     def resolved_cni_version(self) -> str:
-        """The CNI release to install."""
-        return self.cni_version or DEFAULT_CNI_VERSIONS[self.cni]
+        """The CNI release to install: ``cni_version``, else the minor's row."""
+        return self.cni_version or cni_pin(_nearest(ADDON_TABLE, self.kube_minor),
+                                           self.cni).release
+
+    @property
+    def resolved_cni_chart_version(self) -> str | None:
+        """The CNI chart's version, or None when no chart of the release is known."""
+        return self.cni_chart_version or cni_chart(self.cni, self.resolved_cni_version)
+
+    @property
+    def resolved_cloud_provider_chart_version(self) -> str | None:
+        """The cloud controller manager chart's version, or None when none is known."""
+        charts = cloud_provider_charts(self.resolved_cloud_provider_tag)
+        return self.cloud_provider_chart_version or (charts[0] if charts else None)
+
+    @property
+    def resolved_cinder_csi_chart_version(self) -> str | None:
+        """The Cinder CSI chart's version, or None when none is known."""
+        charts = cloud_provider_charts(self.resolved_cloud_provider_tag)
+        return self.cinder_csi_chart_version or (charts[1] if charts else None)
+
+    @property
+    def resolved_cinder_csi_plugin_tag(self) -> str:
+        """The Cinder CSI plugin image tag."""
+        return self.cinder_csi_plugin_tag or self.resolved_cloud_provider_tag
+
+    @property
+    def addons_from_program(self) -> bool:
+        """Whether the add-ons are Helm releases of the program (``addons_path`` settled)."""
+        return self.addons_path == ADDONS_FROM_PROGRAM
 
     @property
     def resolved_containerd_version(self) -> str:
@@ -342,8 +420,53 @@ class KubernetesLabels(BaseModel):
     @property
     def resolved_cloud_provider_tag(self) -> str:
         """The cloud-provider-openstack release to deploy."""
-        return self.cloud_provider_tag or CLOUD_PROVIDER_TAGS.get(
-            self.kube_minor, NEWEST_CLOUD_PROVIDER_TAG)
+        return self.cloud_provider_tag or _nearest(
+            ADDON_TABLE, self.kube_minor).cloud_controller.release
+
+
+def program_route(spec: ClusterSpec) -> bool:
+    """Whether ``pulumi up`` can drive the cluster's API: the gate waits (``waitForReady``)
+    and reaches it directly (the Kubernetes provider does not tunnel through a bastion)."""
+    return spec.wait_for_ready and api_route(spec.template) is ApiRoute.DIRECT
+
+
+def addons_path(labels: KubernetesLabels, spec: ClusterSpec, running: bool) -> str:
+    """Where the add-ons come from: ``addons_path`` when set (or kept), else the boot-time
+    path for a running cluster (its add-ons were applied at boot, which Helm cannot adopt) and
+    for one the program cannot reach, else the program."""
+    if labels.addons_path is not None:
+        return labels.addons_path
+    return ADDONS_AT_BOOT if running or not program_route(spec) else ADDONS_FROM_PROGRAM
+
+
+def chart_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[str, str]]:
+    """A version label whose release has no chart in the table, for a cluster whose add-ons
+    come from the program, unless the chart version label is given with it."""
+    if labels.addons_path == ADDONS_FROM_PROGRAM and not program_route(spec):
+        # No release would be installed, and the first master applies none.
+        return [("addons_path", "program needs waitForReady and an API the gate reaches "
+                                "directly (a floating IP), not through the bastion")]
+    if addons_path(labels, spec, running=False) != ADDONS_FROM_PROGRAM:
+        return []
+    problems: list[tuple[str, str]] = []
+    if labels.cni_version and labels.resolved_cni_chart_version is None:
+        problems.append(("cni_version", f"{labels.cni} {labels.cni_version} has no "
+                         f"{'tigera-operator' if labels.cni == 'calico' else 'flannel'} chart "
+                         "in the driver's table: set cni_chart_version too (got "
+                         f"{labels.cni_version!r})"))
+    if labels.cloud_provider_enabled and labels.cloud_provider_tag:
+        for label, chart, found in (
+                ("cloud_provider_chart_version", "openstack-cloud-controller-manager",
+                 labels.resolved_cloud_provider_chart_version),
+                ("cinder_csi_chart_version", "openstack-cinder-csi",
+                 labels.resolved_cinder_csi_chart_version)):
+            if found is None:
+                problems.append(("cloud_provider_tag", f"{labels.cloud_provider_tag} has no "
+                                 f"{chart} chart in the driver's table: set {label} too (got "
+                                 f"{labels.cloud_provider_tag!r}; charts known for "
+                                 f"{', '.join(CLOUD_PROVIDER_CHARTS)})"))
+    return problems
+
 
 
 def overlapping_networks(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[str, str]]:
@@ -357,6 +480,8 @@ def overlapping_networks(labels: KubernetesLabels, spec: ClusterSpec) -> list[tu
 
 
 __all__ = [
+    "ADDONS_AT_BOOT",
+    "ADDONS_FROM_PROGRAM",
     "CLOUD_PROVIDER_TAGS",
     "CONTAINERD_FROM_UBUNTU",
     "CONTAINERD_MATRIX",
@@ -373,11 +498,14 @@ __all__ = [
     "UNRECORDED_RELEASES",
     "KubernetesLabels",
     "Support",
+    "addons_path",
+    "chart_problems",
     "containerd_matrix_warning",
     "kube_tag_problem",
     "kube_tag_warning",
     "minor_support",
     "overlapping_networks",
+    "program_route",
     "unrecorded_releases",
     "version_range",
 ]

@@ -32,7 +32,8 @@ check_settings() {
     if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true && -z "${CLOUD_PROVIDER_VERSION:-}" ]]; then
         coe_die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_VERSION"
     fi
-    if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true &&
+    [[ "${COE_ADDONS:-boot}" =~ ^(boot|program)$ ]] || coe_die "bad COE_ADDONS '${COE_ADDONS}'"
+    if [[ "${COE_ADDONS:-boot}" == boot && "${CLOUD_PROVIDER_ENABLED:-false}" == true &&
         ! "${CLOUD_PROVIDER_CLUSTER_NAME:-}" =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]]; then
         coe_die "CLOUD_PROVIDER_ENABLED=true needs CLOUD_PROVIDER_CLUSTER_NAME (a-z, 0-9, '-')"
     fi
@@ -341,7 +342,9 @@ deploy_cloud_provider() {
     done
 }
 
-# init_cluster: first master; kubeadm init, then the cluster add-ons.
+# init_cluster: first master; kubeadm init, then, on the boot-time path (COE_ADDONS=boot, the
+# default), the cluster add-ons. With COE_ADDONS=program the program installs them as Helm
+# releases once the API answers, and this node fetches no manifest.
 init_cluster() {
     if [[ -f /etc/kubernetes/admin.conf ]]; then
         coe_log "admin.conf exists: cluster already initialised, skipping kubeadm init"
@@ -350,6 +353,10 @@ init_cluster() {
     fi
     export KUBECONFIG=/etc/kubernetes/admin.conf
     coe_retry 120 5 kubectl get --raw=/readyz >/dev/null
+    if [[ "${COE_ADDONS:-boot}" == program ]]; then
+        coe_log "add-ons: installed by the program (Helm releases), none applied here"
+        return 0
+    fi
     apply_cni
     if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true ]]; then
         deploy_cloud_provider
