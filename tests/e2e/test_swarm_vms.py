@@ -418,6 +418,19 @@ def test_1_forms_and_the_gate_and_status_see_it(
                 assert "apt: already installed" in log, f"{vm.name} went to the archive"
             if "-master-" in vm.name:
                 assert PRUNE_STARTED in log, f"{vm.name}: coe-swarm-prune did not start"
+        # 0.2.0's payload on the nodes: the engine packages are held against unattended
+        # upgrades, and the network's MTU (Neutron's 1450, as the plan answers it) is on the
+        # routing mesh and each node's gateway bridge.
+        mtu = "{{index .Options \"com.docker.network.driver.mtu\"}}"
+        for node in planned.nodes:
+            held = set(swarm.on(node.name, "apt-mark showhold").split())
+            assert {"docker.io", "containerd"} <= held, (node.name, held)
+            gateway = swarm.on(node.name, f"docker network inspect --format '{mtu}' "
+                                          "docker_gwbridge").strip()
+            assert gateway == "1450", (node.name, gateway)
+        ingress = swarm.on(f"{CLUSTER}-master-0",
+                           f"docker network inspect --format '{mtu}' ingress").strip()
+        assert ingress == "1450", ingress
         note("coe status:\n" + coe_status(planned.stack_outputs).stdout.rstrip())
 
 
