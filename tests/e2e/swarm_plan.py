@@ -30,6 +30,7 @@ from coe_provider.plan.runner import config_from_stack_file, run_program_directo
 from coe_provider.plan.secrets import reveal
 from coe_provider.plan.state import PriorState
 from tests.conftest import REPO
+from tests.e2e.aptmirror import MIRROR_PORT
 
 CLUSTER = "e2e"
 """The cluster's name (its nodes are ``e2e-master-N`` and ``e2e-workers-N``)."""
@@ -67,12 +68,38 @@ VOLUME_GIB = 1
 """Size of the Docker data disk and of the managers' Raft state volume."""
 
 
+@dataclass(frozen=True)
+class AptMirrors:
+    """The template's ``apt_mirror`` and ``apt_security_mirror`` labels."""
+
+    archive: str
+    """The distribution archive's mirror (``apt_mirror``)."""
+
+    security: str
+    """The security archive's mirror (``apt_security_mirror``; Debian keeps it apart)."""
+
+    def labels(self) -> dict[str, str]:
+        """As the template's labels."""
+        return {"apt_mirror": self.archive, "apt_security_mirror": self.security}
+
+
+MIRROR_HOST = NODE_ADDRESSES[f"{CLUSTER}-bastion"]
+"""Where the test's apt archive is served on the segment: the bastion VM (see
+:class:`tests.e2e.aptmirror.MirrorServer`)."""
+
+TEST_APT_MIRRORS = AptMirrors(f"http://{MIRROR_HOST}:{MIRROR_PORT}/debian",
+                              f"http://{MIRROR_HOST}:{MIRROR_PORT}/debian-security")
+"""The mirrors step 2 adds to the template: Debian's two trees, as a mirror host lays them out."""
+
+
 def swarm_settings(workers: int = 1, remove: tuple[int, ...] = (),
-                   private_api: bool = False) -> dict[str, Any]:
+                   private_api: bool = False, apt_mirrors: AptMirrors | None = None
+                   ) -> dict[str, Any]:
     """The cluster: 3 managers behind a load balancer and ``workers`` workers (indices in
     ``remove`` retired), data and state volumes, drain before delete through a bastion. With
     ``private_api`` the same cluster without a public API: its load balancer gets no floating
-    IP, so the bastion is the route to the balancer's address inside the network."""
+    IP, so the bastion is the route to the balancer's address inside the network. With
+    ``apt_mirrors`` the template names the apt mirrors the nodes' sources use."""
     settings: dict[str, Any] = {
         "clusters": {
             CLUSTER: {
@@ -101,6 +128,8 @@ def swarm_settings(workers: int = 1, remove: tuple[int, ...] = (),
     }
     if private_api:
         settings["clusters"][CLUSTER]["template"]["masterLbFloatingIpEnabled"] = False
+    if apt_mirrors is not None:
+        settings["clusters"][CLUSTER]["template"]["labels"].update(apt_mirrors.labels())
     return settings
 
 
@@ -184,6 +213,9 @@ class PlannedSwarm:
     everything: str
     """Every input and output of the run, revealed and serialised (to search for leaks)."""
 
+    apt_mirrors: AptMirrors | None = None
+    """The apt mirrors the template named, if any."""
+
     def node(self, name: str) -> PlannedNode:
         """One server by name."""
         return next(node for node in (*self.nodes, self.bastion) if node.name == name)
@@ -199,15 +231,19 @@ REMOVAL_COMMAND = "command:remote:Command"
 
 
 def plan_swarm(workers: int = 1, remove: tuple[int, ...] = (),
-               previous: PlannedSwarm | None = None, private_api: bool = False) -> PlannedSwarm:
+               previous: PlannedSwarm | None = None, private_api: bool = False,
+               apt_mirrors: AptMirrors | None = None) -> PlannedSwarm:
     """Run the root program for :func:`swarm_settings` and collect what the VMs need.
 
     With ``previous``, its plan is the stored state (as ``coe plan --state`` reads it) and its
     seed and clock are reused, so the tls and random answers are the same keys, certificates
-    and tokens, as the engine would keep them. ``private_api``: see :func:`swarm_settings`."""
+    and tokens, as the engine would keep them; so are its ``apt_mirrors`` unless others are
+    given. ``private_api``, ``apt_mirrors``: see :func:`swarm_settings`."""
+    if apt_mirrors is None and previous is not None:
+        apt_mirrors = previous.apt_mirrors
+    settings = swarm_settings(workers, remove, private_api, apt_mirrors)
     config, secret_keys = config_from_stack_file(
-        {"config": {f"coe:{key}": value
-                    for key, value in swarm_settings(workers, remove, private_api).items()}})
+        {"config": {f"coe:{key}": value for key, value in settings.items()}})
     prior = PriorState.of(previous.document) if previous else None
     kept = {(PORT, name): address for name, address in NODE_ADDRESSES.items()}
     kept[(FLOATING_IP, f"{CLUSTER}-api")] = API_FLOATING_IP
@@ -251,4 +287,5 @@ def plan_swarm(workers: int = 1, remove: tuple[int, ...] = (),
         seed=seed,
         clock=clock,
         everything=json.dumps(revealed, default=str),
+        apt_mirrors=apt_mirrors,
     )

@@ -13,8 +13,14 @@ bastion's to its SSH. One booted cluster goes through every step, in order:
    IP), the gate and ``coe status`` go through the bastion VM to the balancer's address inside
    the network (which the first manager takes on, as the balancer would forward it) and to
    each manager's own, the certificate checked end to end; HEALTHY with every node listed;
-2. grow: a plan with one more worker and the first as state creates only that node's
-   resources (``coe diff --json``); only its VM boots; it joins; the gate's update passes;
+2. grow: the template now names apt mirrors (``apt_mirror``, ``apt_security_mirror``: the
+   test's own signed archive, served by the bastion VM on the cluster's segment); a plan with
+   one more worker and the first as state creates only that node's resources (``coe diff
+   --json``: the others keep their user_data); only its VM boots; it joins; the gate's update
+   passes;
+2b. the mirror: the new worker's apt sources name only the mirrors (the first worker's still
+   name the image's archive), and a package that only the test's archive has installs on it,
+   the mirror's access log showing that worker's requests for every suite and the package;
 3. drain and remove a worker: with work on it, its removal command's ``delete`` runs over
    SSH through the bastion as ``remote.Command`` would; the work moves, the node leaves;
 4. lose a manager: its VM dies; the swarm keeps quorum and takes a service update;
@@ -66,14 +72,25 @@ from coe_provider.health.gate import probe_for
 from coe_provider.health.outputs import target_from_detail
 from coe_provider.health.report import HealthStatus
 from coe_provider.plan.graph import PlanResource, delete_order
+from tests.e2e.aptmirror import (
+    ARCHIVE_SUITES,
+    PROBE_FILE,
+    PROBE_PACKAGE,
+    SECURITY_SUITES,
+    MirrorServer,
+    ProbeArchive,
+    build_archive,
+)
 from tests.e2e.remote import Connection, run
 from tests.e2e.swarm_plan import (
     API_FLOATING_IP,
     BASTION_FLOATING_IP,
     CLUSTER,
     JOIN_TOKEN,
+    MIRROR_HOST,
     READY_TIMEOUT,
     SUBNET,
+    TEST_APT_MIRRORS,
     PlannedNode,
     PlannedSwarm,
     plan_swarm,
@@ -146,6 +163,8 @@ class Swarm:
     """The gate's outputs after its last create or update (the engine's ``olds``)."""
     private: PlannedSwarm | None = None
     """The same cluster planned without a public API (step 1b)."""
+    mirror: tuple[MirrorServer, ProbeArchive] | None = None
+    """The apt mirror step 2 serves on the segment, and its archive."""
 
     def vm(self, name: str) -> RunningVm:
         return next(vm for vm in self.vms if vm.name == name)
@@ -496,7 +515,11 @@ def test_1b_the_gate_and_status_reach_it_through_the_bastion(
 def test_2_grows_by_one_worker(swarm: Swarm, tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     before = swarm.planned
-    grown = plan_swarm(workers=2, previous=before)
+    # From here on the template names the apt mirrors (step 2b checks the new worker uses
+    # them); the nodes that exist keep the user_data they were built with. An image without
+    # docker.io (COE_E2E_FROM_ARCHIVE) needs the real archive, which the test's has not.
+    mirrors = TEST_APT_MIRRORS if "docker.io" in swarm.image.packages else None
+    grown = plan_swarm(workers=2, previous=before, apt_mirrors=mirrors)
     diff = coe_diff(before, grown, tmp_path)
     new = f"{CLUSTER}-workers-1"
     assert changed(diff, "creates") == [f"Command:{new}-drain", f"Instance:{new}",
@@ -505,6 +528,19 @@ def test_2_grows_by_one_worker(swarm: Swarm, tmp_path: Path,
     assert changed(diff, "updates") == [f"Resource:{CLUSTER}-ready"]
     joined_before = {n["name"]: n["readySince"] for n in status_of(swarm)[1]["nodes"]}
     with timed("grow: boot only the new worker; the gate's update waits for it", capsys) as note:
+        if mirrors is not None:
+            # Serving before the worker boots, so that whatever its boot fetches finds it.
+            bastion = Connection.planned(
+                before.removals[f"{CLUSTER}-master-0"]["connection"]).proxy
+            assert bastion is not None
+            server = MirrorServer(bastion, MIRROR_HOST)
+            assert (server.archive_url, server.security_url) == (mirrors.archive,
+                                                                 mirrors.security)
+            archive = build_archive(tmp_path)
+            server.start(archive)
+            swarm.mirror = (server, archive)
+            note(f"apt mirror {server.archive_url} (and {server.security_url}) served by "
+                 f"the bastion, probe {PROBE_PACKAGE} {archive.probe_version}")
         swarm.vms += boot_vms(swarm.image, [vm_spec(grown, grown.node(new), 7)], swarm.workdir,
                               swarm.vms[0].segment)
         swarm.planned = grown
@@ -517,6 +553,74 @@ def test_2_grows_by_one_worker(swarm: Swarm, tmp_path: Path,
         # No other node changed: the same swarm entries (created when they joined).
         assert {name: joined_after[name] for name in joined_before} == joined_before
         note(f"{new} ready, joined {joined_after[new]}")
+
+
+PUBLIC_ARCHIVES = ("deb.debian.org", "security.debian.org", "archive.ubuntu.com",
+                   "security.ubuntu.com")
+"""Hosts of the public archives, which no source may name once the mirrors are set."""
+
+MIRROR_KEY = "/etc/apt/trusted.gpg.d/coe-e2e-mirror.asc"
+"""Where the test puts its archive's key on the guest (as an image would carry it)."""
+
+
+def apt_sources(swarm: Swarm, node: str) -> list[str]:
+    """The ``deb``/``deb-src`` lines (one-line and deb822 stanzas flattened) of ``node``."""
+    text = swarm.on(node, "cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list "
+                          "/etc/apt/sources.list.d/*.sources 2>/dev/null || true")
+    return [line.strip() for line in text.splitlines()
+            if re.match(r"\s*(deb|deb-src|URIs:)\s", line)]
+
+
+def test_2b_the_new_worker_installs_from_the_apt_mirror(
+        swarm: Swarm, capsys: pytest.CaptureFixture[str]) -> None:
+    if swarm.mirror is None:
+        pytest.skip("COE_E2E_FROM_ARCHIVE: the nodes install docker.io from the real archive, "
+                    "so step 2 set no mirror (the test's archive has only its probe)")
+    server, archive = swarm.mirror
+    new, old = f"{CLUSTER}-workers-1", f"{CLUSTER}-workers-0"
+    address = swarm.planned.node(new).address
+    with timed("the apt mirror: the new worker's sources and an install from it", capsys) \
+            as note:
+        # cloud-init wrote the new worker's sources from apt_mirror and apt_security_mirror:
+        # every suite of its Debian template, and nothing else.
+        lines = apt_sources(swarm, new)
+        for suite in ARCHIVE_SUITES:
+            assert f"deb {server.archive_url} {suite} main" in lines, lines
+        for suite in SECURITY_SUITES:
+            assert f"deb {server.security_url} {suite} main" in lines, lines
+        assert all(server.archive_url in line or server.security_url in line
+                   for line in lines), lines
+        assert not [line for line in lines if any(h in line for h in PUBLIC_ARCHIVES)], lines
+        # The first worker was built before the template named them: its user_data, and so
+        # its sources, are what they were (the image's archive).
+        assert all(server.archive_url not in line for line in apt_sources(swarm, old))
+        # The archive's key, as the image would carry it: the product has no label for a
+        # mirror's key (cloud-init's primary/security ``key``), see changes/27-vm.md.
+        swarm.on(new, f"cat >{MIRROR_KEY} <<'EOF'\n{archive.public_key}EOF")
+        started = time.monotonic()
+        updated = run(swarm.ssh(new), "sudo apt-get -q update", timeout=300)
+        assert updated.status == 0, updated.stdout + updated.stderr
+        assert not re.search(r"^(W|E|Err):", updated.stdout + updated.stderr, re.MULTILINE), \
+            updated.stdout + updated.stderr
+        swarm.on(new, f"DEBIAN_FRONTEND=noninteractive apt-get -q -y install {PROBE_PACKAGE}")
+        took = time.monotonic() - started
+        installed = swarm.on(new, f"dpkg-query -W -f='${{Version}}' {PROBE_PACKAGE}")
+        assert installed == archive.probe_version
+        assert swarm.on(new, f"cat {PROBE_FILE}").strip() == archive.nonce
+        # The mirror served them: the worker's requests for every suite and the package,
+        # all answered, and nobody else's (no other node's sources name it).
+        requests = server.requests()
+        assert {request.client for request in requests} == {address}, requests
+        paths = {request.path for request in requests if request.status == 200}
+        wanted = [f"/debian/dists/{suite}/InRelease" for suite in ARCHIVE_SUITES] + [
+            f"/debian-security/dists/{suite}/InRelease" for suite in SECURITY_SUITES] + [
+            f"/debian/pool/main/c/{PROBE_PACKAGE}/"
+            f"{PROBE_PACKAGE}_{archive.probe_version}_all.deb"]
+        assert all(path in paths for path in wanted), (wanted, requests)
+        note(f"{new}: {len(lines)} source lines, all on the mirrors; apt-get update and "
+             f"install of {PROBE_PACKAGE} {installed} in {took:.0f}s; the mirror answered "
+             f"{len(requests)} requests from {address} only")
+        swarm.on(new, f"apt-get -q -y purge {PROBE_PACKAGE}")
 
 
 def test_3_drains_and_removes_a_worker(swarm: Swarm, tmp_path: Path,

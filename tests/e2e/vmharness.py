@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "ARCHIVE_TOOLS",
     "CPU_MODEL",
     "DEFAULT_CACHE_DIR",
     "GUEST_PACKAGES",
@@ -60,8 +61,11 @@ __all__ = [
     "vm_cluster",
 ]
 
-HOST_PACKAGES = ("qemu-system-x86", "qemu-utils", "debootstrap", "cloud-image-utils")
+HOST_PACKAGES = ("qemu-system-x86", "qemu-utils", "debootstrap", "cloud-image-utils", "gnupg")
 """Debian packages the host needs (``apt-get install -y ...``)."""
+
+ARCHIVE_TOOLS = {"dpkg-deb": "dpkg", "gpg": "gnupg", "gpg-agent": "gpg-agent"}
+"""Host programs that build the swarm test's signed apt archive (:mod:`tests.e2e.aptmirror`)."""
 
 HOST_TOOLS = {
     "qemu-system-x86_64": "qemu-system-x86",
@@ -69,6 +73,7 @@ HOST_TOOLS = {
     "debootstrap": "debootstrap",
     "cloud-localds": "cloud-image-utils",
     "mke2fs": "e2fsprogs",
+    **ARCHIVE_TOOLS,
 }
 """Host programs the harness runs, and the Debian package of each."""
 
