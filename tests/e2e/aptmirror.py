@@ -34,6 +34,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,9 +204,22 @@ class Request:
     """One request the mirror host answered."""
 
     client: str
+    """The client's address."""
+
     method: str
+    """The HTTP method."""
+
     path: str
+    """As requested, unquoted (apt quotes a version's ``+`` as ``%2b``)."""
+
     status: int
+    """The answer's status code."""
+
+
+def parse_access_log(log: str) -> list[Request]:
+    """The requests in ``http.server``'s log, in order."""
+    return [Request(m["client"], m["method"], urllib.parse.unquote(m["path"]), int(m["status"]))
+            for m in ACCESS_LINE.finditer(log)]
 
 
 @dataclass(frozen=True)
@@ -254,9 +268,7 @@ class MirrorServer:
 
     def requests(self) -> list[Request]:
         """Every request answered so far, in order."""
-        log = run(self.connection, "cat mirror.log", timeout=60).stdout
-        return [Request(m["client"], m["method"], m["path"], int(m["status"]))
-                for m in ACCESS_LINE.finditer(log)]
+        return parse_access_log(run(self.connection, "cat mirror.log", timeout=60).stdout)
 
 
 __all__ = [
@@ -271,4 +283,5 @@ __all__ = [
     "Request",
     "build_archive",
     "missing_tools",
+    "parse_access_log",
 ]

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,7 @@ from tests.e2e.aptmirror import (
     ProbeArchive,
     build_archive,
     missing_tools,
+    parse_access_log,
 )
 
 
@@ -78,3 +83,31 @@ def test_another_key_is_refused(archive: ProbeArchive, tmp_path: Path) -> None:
     assert refused.returncode != 0
     assert f"The repository 'file:{archive.root}/debian {ARCHIVE_SUITES[0]} InRelease' is " \
         "not signed" in refused.stderr, refused.stderr
+
+
+def test_the_access_log_names_each_request_as_served(archive: ProbeArchive,
+                                                     tmp_path: Path) -> None:
+    """The server the mirror host runs, here on loopback: its log read as the step reads it."""
+    log = tmp_path / "mirror.log"
+    deb = f"/debian/pool/main/c/{PROBE_PACKAGE}/{PROBE_PACKAGE}_{archive.probe_version}_all.deb"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory",
+             str(archive.root)], stdout=subprocess.PIPE, stderr=out, text=True)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split(" port ")[1].split()[0])
+        base = f"http://127.0.0.1:{port}"
+        # As apt asks for it: the version's "+" quoted.
+        with urllib.request.urlopen(base + urllib.parse.quote(deb), timeout=10) as answer:
+            assert answer.read() == (archive.root / deb.lstrip("/")).read_bytes()
+        try:
+            urllib.request.urlopen(base + "/debian/dists/sid/InRelease", timeout=10)
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+    finally:
+        server.terminate()
+        server.wait(10)
+    requests = parse_access_log(log.read_text())
+    assert [(r.client, r.method, r.path, r.status) for r in requests] == [
+        ("127.0.0.1", "GET", deb, 200), ("127.0.0.1", "GET", "/debian/dists/sid/InRelease", 404)]
