@@ -96,6 +96,20 @@ def packed_file_entry(path: str, permissions: str, content: str) -> str:
                    "content": packed.decode()}])
 
 
+def source_entries(apt: dict[str, Any] | None, trusted_ca_bundle: str | None) -> str:
+    """The cloud-config entries that point every node of a cluster at the operator's mirrors
+    and trust store: cloud-init's ``apt`` module (run before the bootstrap installs anything)
+    and its ``ca_certs`` module (the certificates land in the system store, which APT,
+    containerd, Docker and curl read). Empty when neither is set, so a cluster without them
+    renders exactly as before."""
+    document: dict[str, Any] = {}
+    if apt:
+        document["apt"] = apt
+    if trusted_ca_bundle:
+        document["ca_certs"] = {"trusted": [trusted_ca_bundle]}
+    return _dump(document) if document else ""
+
+
 def admin_users(public_key: str) -> list[Any]:
     """The image's default user plus ``coe``, which logs in with the cluster's key only."""
     return ["default", {
@@ -165,11 +179,13 @@ class CloudConfigRenderer:
 
     def __init__(self, api_host: pulumi.Input[str], api_port: int, proxy: ProxySettings,
                  admin_key: pulumi.Input[str],
-                 network_mtu: pulumi.Input[int | None] = None) -> None:
+                 network_mtu: pulumi.Input[int | None] = None, sources: str = "") -> None:
         self.api_port = api_port
         """The API's port on the masters and the load balancer."""
         self.proxy = proxy
         """Proxy settings handed to every node."""
+        self.sources = sources
+        """The mirror and trust entries of every node (:func:`source_entries`)."""
         # Secret because every cloud-config carries cluster credentials: each node's render
         # joins this output, so each is a secret whatever its own inputs are.
         self._cluster: pulumi.Output[_ClusterValues] = pulumi.Output.secret(
@@ -223,7 +239,7 @@ class CloudConfigRenderer:
                 # Preset host keys replace the generated ones, so peers can pin them.
                 head.append(_dump({"ssh_keys": fill(host_keys)}))
             text = "".join([
-                "#cloud-config\n", *head, "write_files:\n",
+                "#cloud-config\n", *head, self.sources, "write_files:\n",
                 packed_file_entry(COMMON_LIBRARY_PATH, "0644", common_library()),
                 *(write_file_entry(*entry) for entry in write_files),
                 packed_file_entry(BOOTSTRAP_PATH, "0755", payload.script),

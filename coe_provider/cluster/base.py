@@ -24,7 +24,11 @@ import pulumi_openstack as openstack
 from pydantic import BaseModel
 
 from coe_provider.bootstrap import ProxySettings
-from coe_provider.bootstrap.cloudconfig import CloudConfigRenderer, render_bastion_cloud_config
+from coe_provider.bootstrap.cloudconfig import (
+    CloudConfigRenderer,
+    render_bastion_cloud_config,
+    source_entries,
+)
 from coe_provider.cleanup.target import OUTPUT_KEY as CLEANUP_OUTPUT
 from coe_provider.cleanup.target import TAG_OUTPUT_KEY
 from coe_provider.cleanup.wiring import (
@@ -77,6 +81,7 @@ from coe_provider.health.report import ProbeResult
 from coe_provider.health.target import ExpectedNode, TlsCredentials
 from coe_provider.openstack.provider import cluster_provider
 from coe_provider.spec.errors import SpecError, join_path
+from coe_provider.spec.mirrors import MirrorLabels
 from coe_provider.spec.models import MASTER_GROUP, ClusterSpec, NodeGroupSpec, Role
 from coe_provider.spec.validation import ResolvedCluster, check_cluster, resolve_cluster
 
@@ -347,6 +352,11 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             return check_cluster(name, spec, name, driver=info)
         return resolve_cluster(name, spec, name, base_dir, driver=info)
 
+    @property
+    def mirrors(self) -> MirrorLabels | None:
+        """The mirror labels, when the driver's label model has them (both in-tree drivers)."""
+        return self.labels if isinstance(self.labels, MirrorLabels) else None
+
     def _no_proxy(self) -> str | None:
         template = self.spec.template
         if not (template.http_proxy or template.https_proxy):
@@ -354,6 +364,9 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         # Cluster traffic must never go through the proxy.
         entries = [template.no_proxy] if template.no_proxy else []
         entries += ["localhost", "127.0.0.1", template.subnet_cidr, ".svc", ".cluster.local"]
+        if self.mirrors and self.mirrors.mirrors_bypass_proxy:
+            listed = ",".join(entries).split(",")
+            entries += [host for host in self.mirrors.mirror_hosts() if host not in listed]
         return ",".join(entries)
 
     def _build(self) -> None:
@@ -405,7 +418,9 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         else the Neutron network's; ``None`` when neither is known."""
         self._cloud_configs = CloudConfigRenderer(
             self.api_internal_host, self.api_port, self.proxy, self.ssh_key.public_key_openssh,
-            network_mtu=self.network_mtu)
+            network_mtu=self.network_mtu, sources=source_entries(
+                self.mirrors.apt_cloud_config() if self.mirrors else None,
+                template.trusted_ca_bundle))
         self.prepare()
         master_group = create_server_group(
             f"{self.cluster_name}-{MASTER_GROUP}", SERVER_GROUP_POLICY, self)

@@ -429,7 +429,7 @@ TEMPLATE_FIELDS: tuple[Rule, ...] = (
         "false", "the APIs always use TLS", "false")),
     rule("registry_enabled", "false", off_unless(
         "false", "no in-cluster registry is deployed", "false")),
-    rule("insecure_registry", "", only_default("", "the runtime trusts no insecure registry")),
+    rule("insecure_registry", "", to_label("insecure_registry")),
     rule("labels", "{}", ("one row per label", lambda value, context: Outcome(
         Status.DROPPED, note="one row per label follows"))),
     *(rule(name, "", dropped(STATE)) for name in (

@@ -42,6 +42,19 @@ DEFAULT_READY_TIMEOUT = 3600
 100-node cluster on a slow cloud (image pulls and package installs dominate, in parallel)."""
 
 
+def pem_certificates_problem(value: str) -> str | None:
+    """Why ``value`` is not one or more PEM certificates, or None when it is."""
+    from cryptography import x509  # only a template with a bundle pays for the import
+
+    if "-----BEGIN CERTIFICATE-----" not in value:
+        return "must be PEM certificates (-----BEGIN CERTIFICATE----- blocks)"
+    try:
+        x509.load_pem_x509_certificates(value.encode())
+    except ValueError as exc:
+        return f"must be PEM certificates; one does not parse ({exc})"
+    return None
+
+
 def rule(message: str) -> PydanticCustomError:
     """A validation failure whose text is exactly ``message`` (no ``Value error,`` prefix)."""
     return PydanticCustomError("coe_rule", message)
@@ -180,6 +193,11 @@ class ClusterTemplate(SpecModel):
     no_proxy: str | None = None
     """Comma-separated hosts and CIDRs that bypass the proxy; cluster addresses are added."""
 
+    trusted_ca_bundle: str | None = None
+    """PEM certificates of the certificate authorities that sign the cloud's own mirrors,
+    registries and proxy: installed in every node's trust store, which APT, containerd,
+    Docker and the bootstrap's downloads use."""
+
     labels: dict[str, Any] = Field(default_factory=dict)
     """Driver-specific labels, validated by the driver's own label model."""
 
@@ -223,6 +241,16 @@ class ClusterTemplate(SpecModel):
             raise rule(
                 f"must be a proxy URL such as http://proxy.example.com:3128 (got {value!r})"
             )
+        return value
+
+    @field_validator("trusted_ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        problem = pem_certificates_problem(value)
+        if problem:
+            raise rule(problem)
         return value
 
     @field_validator("no_proxy")

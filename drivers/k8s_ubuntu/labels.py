@@ -7,10 +7,11 @@ import ipaddress
 import re
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from coe_provider.cluster.apiroute import ApiRoute, api_route
 from coe_provider.spec.labelrules import check_apt_version, overlaps_node_subnet
+from coe_provider.spec.mirrors import MirrorLabels
 from coe_provider.spec.models import ClusterSpec, check_cidr, rule
 
 from .addons import (
@@ -239,7 +240,7 @@ def kube_tag_warning(value: str) -> str | None:
             f"(got {value!r}; {version_range()})")
 
 
-class KubernetesLabels(BaseModel):
+class KubernetesLabels(MirrorLabels):
     """Labels of the k8s_ubuntu driver (Magnum's label names where Magnum had one)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)

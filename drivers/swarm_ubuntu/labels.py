@@ -6,9 +6,10 @@ import ipaddress
 import itertools
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from coe_provider.spec.labelrules import check_apt_version, overlaps_node_subnet
+from coe_provider.spec.mirrors import MirrorLabels
 from coe_provider.spec.models import ClusterSpec, check_cidr, rule
 
 DEFAULT_ADDR_POOL = ("10.200.0.0/16",)
@@ -23,7 +24,7 @@ SWARM_CONTROL_PORTS = frozenset({22, 2376, 2377, 7946})
 """Ports the cluster already uses, which the data path must not take."""
 
 
-class SwarmLabels(BaseModel):
+class SwarmLabels(MirrorLabels):
     """Labels of the swarm_ubuntu driver."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
