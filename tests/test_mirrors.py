@@ -73,6 +73,8 @@ def test_mirrors_and_bundle_reach_every_node_and_pass_cloud_init_schema(
         ok, output = cloud_init_schema(text)
         assert ok, output
         assert document["apt"] == {
+            # Written even where the image keeps its own sources (Debian's cloud.cfg).
+            "preserve_sources_list": False,
             "primary": [{"arches": ["default"], "uri": "http://apt.cloud.internal/ubuntu"}],
             "security": [{"arches": ["default"], "uri": "http://apt.cloud.internal/security"}]}
         assert document["ca_certs"] == {"trusted": [bundle]}

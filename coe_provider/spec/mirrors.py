@@ -154,7 +154,11 @@ class MirrorLabels(BaseModel):
         """cloud-init's ``apt`` module configuration for the mirrors, or None when unset."""
         if not self.apt_mirror and not self.apt_security_mirror:
             return None
-        config: dict[str, Any] = {}
+        # Debian's packaged cloud.cfg sets preserve_sources_list: true, and a datasource's
+        # config only adds to the image's: without this the mirrors are ignored there and the
+        # image's sources stay (seen on a Debian 12 guest, cloud-init 22.4.2; the swarm VM test
+        # checks it). Ubuntu's default is already false.
+        config: dict[str, Any] = {"preserve_sources_list": False}
         if self.apt_mirror:
             config["primary"] = [{"arches": ["default"], "uri": self.apt_mirror}]
         security = self.resolved_apt_security_mirror

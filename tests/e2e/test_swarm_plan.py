@@ -10,16 +10,20 @@ import ipaddress
 import shlex
 
 import pytest
+import yaml
 from cryptography import x509
 
 from coe_provider.health.outputs import targets_from_outputs
 from coe_provider.health.target import HealthTarget
+from coe_provider.plan.diff import diff_plans
 from tests.e2e.swarm_plan import (
     API_FLOATING_IP,
     BASTION_FLOATING_IP,
     JOIN_TOKEN,
+    MIRROR_HOST,
     NODE_ADDRESSES,
     READY_TIMEOUT,
+    TEST_APT_MIRRORS,
     VOLUME_GIB,
     PlannedSwarm,
     plan_swarm,
@@ -116,3 +120,23 @@ def test_growing_and_removing_keep_the_crypto_and_the_other_nodes(
     assert "e2e-workers-0" not in removed.removals
     assert sorted(removed.removals) == ["e2e-master-0", "e2e-master-1", "e2e-master-2",
                                         "e2e-workers-1"]
+
+
+def test_the_mirrors_step_2_names_reach_only_the_new_worker(planned: PlannedSwarm) -> None:
+    """Step 2's plan: the template names the bastion's mirrors; the new worker's cloud-config
+    points apt at them, and the nodes that exist keep the user_data they were built with."""
+    grown = plan_swarm(workers=2, previous=planned, apt_mirrors=TEST_APT_MIRRORS)
+    apt = yaml.safe_load(grown.node("e2e-workers-1").user_data)["apt"]
+    assert apt == {
+        "preserve_sources_list": False,
+        "primary": [{"arches": ["default"], "uri": f"http://{MIRROR_HOST}:8080/debian"}],
+        "security": [{"arches": ["default"],
+                      "uri": f"http://{MIRROR_HOST}:8080/debian-security"}]}
+    diff = diff_plans(planned.document, grown.document)
+    assert sorted(change.name for change in diff.creates) == [
+        "e2e-workers-1", "e2e-workers-1", "e2e-workers-1-drain"]
+    assert [change.name for change in diff.updates] == ["e2e-ready"]
+    assert diff.replaces == [] and diff.deletes == []
+    # Later plans keep the mirrors (the template still names them).
+    removed = plan_swarm(workers=1, remove=(0,), previous=grown)
+    assert removed.apt_mirrors == TEST_APT_MIRRORS
