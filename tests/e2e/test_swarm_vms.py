@@ -536,11 +536,13 @@ def test_2_grows_by_one_worker(swarm: Swarm, tmp_path: Path,
             server = MirrorServer(bastion, MIRROR_HOST)
             assert (server.archive_url, server.security_url) == (mirrors.archive,
                                                                  mirrors.security)
+            started = time.monotonic()
             archive = build_archive(tmp_path)
             server.start(archive)
             swarm.mirror = (server, archive)
             note(f"apt mirror {server.archive_url} (and {server.security_url}) served by "
-                 f"the bastion, probe {PROBE_PACKAGE} {archive.probe_version}")
+                 f"the bastion, probe {PROBE_PACKAGE} {archive.probe_version}: built and "
+                 f"served in {time.monotonic() - started:.0f}s")
         swarm.vms += boot_vms(swarm.image, [vm_spec(grown, grown.node(new), 7)], swarm.workdir,
                               swarm.vms[0].segment)
         swarm.planned = grown
@@ -716,16 +718,18 @@ def test_6_destroy_runs_removals_in_graph_order_first_manager_last(
     assert sorted(order) == sorted(planned.removals)
     assert order[-1] == f"{CLUSTER}-master-0", order
     with timed("destroy order: " + " -> ".join(order), capsys) as note:
+        said = []
         for node in order:
             removal = planned.removals[node]
             started = time.monotonic()
             result = run(Connection.planned(removal["connection"]), removal["delete"])
             assert result.status == 0, f"{node}: {result.stderr}"
-            note(f"{node}: {time.monotonic() - started:.0f}s: "
-                 f"{result.stderr.strip().splitlines()[-1]}")
+            said.append(f"{node}: {time.monotonic() - started:.0f}s: "
+                        f"{result.stderr.strip().splitlines()[-1]}")
+            note(said[-1])
         state = swarm.on(f"{CLUSTER}-master-0",
                          "docker info --format '{{.Swarm.LocalNodeState}}'").strip()
-        assert state == "inactive"
+        assert state == "inactive", "\n".join(said)
 
 
 def test_7_without_the_bastion_the_gate_and_status_fail_naming_it(
