@@ -4,6 +4,7 @@ cloud-config (checked by ``cloud-init schema``), ``no_proxy``, and nothing added
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -128,10 +129,32 @@ def test_bad_mirror_settings_name_the_field_and_the_rule(
 
 
 def test_magnum_style_strings_are_accepted() -> None:
-    clusters = resolve_clusters(cluster_settings("swarm_ubuntu", {
-        "registry_mirrors": "docker.io=https://hub.internal, quay.io=https://quay.internal",
+    clusters = resolve_clusters(cluster_settings("k8s_ubuntu", {
+        "cloud_provider_enabled": False,
+        "registry_mirrors": "docker.io=https://hub.internal, _default=https://all.internal",
         "insecure_registry": "registry.internal:5000"}), REPO)
     labels = clusters["c1"].labels
     assert labels.registry_mirrors == {  # type: ignore[attr-defined]
-        "docker.io": "https://hub.internal", "quay.io": "https://quay.internal"}
+        "docker.io": "https://hub.internal", "_default": "https://all.internal"}
     assert labels.insecure_registry == ["registry.internal:5000"]  # type: ignore[attr-defined]
+
+
+def test_swarm_daemons_take_the_hub_mirror_and_the_insecure_registries(
+        run_root_program: Callable[..., Recorded]) -> None:
+    run = run_root_program(cluster_settings("swarm_ubuntu", MIRRORS))
+    for name in ("c1-master-0", "c1-default-worker-0"):
+        text, _ = _cloud_config(run, name)
+        daemons = [json.loads(content) for path, content in files_in(text).items()
+                   if path.endswith(".json") and "daemon" in path]
+        assert len(daemons) == 2, "one daemon.json per Docker generation"
+        for daemon in daemons:
+            assert daemon["registry-mirrors"] == ["https://registry.cloud.internal"]
+            assert daemon["insecure-registries"] == ["registry.cloud.internal:5000"]
+
+
+def test_swarm_refuses_mirrors_of_registries_docker_would_ignore() -> None:
+    errors = _errors("swarm_ubuntu", {"registry_mirrors": {
+        "docker.io": "https://hub.internal", "quay.io": "https://quay.internal"}})
+    assert any(error.startswith(
+        "clusters.c1.labels.registry_mirrors: Docker mirrors Docker Hub only (key docker.io); "
+        "Docker would ignore a mirror of quay.io") for error in errors), errors
