@@ -201,12 +201,26 @@ def kubernetes_provider(cluster: str, kubeconfig: pulumi.Input[str],
         delete_unreachable=True, opts=pulumi.ResourceOptions(parent=parent))
 
 
+def chart_location(spec: ReleaseSpec, chart_repository: str | None) -> tuple[str, str | None]:
+    """Where Helm finds the release's chart: ``(chart, repository)``. Its upstream repository,
+    or ``chart_repository`` when set: an ``oci://`` one names the chart by reference (Helm
+    has no repository index there), an https one serves an index like the upstream."""
+    if chart_repository is None:
+        return spec.chart, spec.repository
+    if chart_repository.startswith("oci://"):
+        return f"{chart_repository.rstrip('/')}/{spec.chart}", None
+    return spec.chart, chart_repository
+
+
 def helm_release(spec: ReleaseSpec, provider: kubernetes.Provider, parent: pulumi.Resource,
-                 depends_on: list[pulumi.Resource]) -> kubernetes.helm.v3.Release:
+                 depends_on: list[pulumi.Resource],
+                 chart_repository: str | None = None) -> kubernetes.helm.v3.Release:
     """One release, named as its chart so its workloads have the names the gate waits for."""
+    chart, repository = chart_location(spec, chart_repository)
     return kubernetes.helm.v3.Release(
-        spec.resource, name=spec.chart, chart=spec.chart, version=spec.version,
-        repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=spec.repository),
+        spec.resource, name=spec.chart, chart=chart, version=spec.version,
+        repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=repository)
+        if repository else None,
         namespace=spec.namespace, create_namespace=spec.create_namespace, values=spec.values,
         timeout=RELEASE_TIMEOUT_SECONDS,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on))
@@ -239,7 +253,8 @@ def install_addons(cluster: str, labels: KubernetesLabels, kubeconfig: pulumi.In
             opts=options)
         made.append(secret)
     for spec in release_specs(cluster, labels, network_mtu, cluster_tag):
-        release = helm_release(spec, provider, parent, [*before, *([secret] if secret else [])])
+        release = helm_release(spec, provider, parent, [*before, *([secret] if secret else [])],
+                               labels.chart_repository)
         made.append(release)
         workloads += spec.workloads
         before = [release]
@@ -260,6 +275,7 @@ __all__ = [
     "DEFAULT_STORAGE_CLASS",
     "ReleaseSpec",
     "calico_values",
+    "chart_location",
     "cinder_csi_values",
     "cloud_controller_values",
     "flannel_values",

@@ -45,6 +45,7 @@ from coe_provider.spec.models import ClusterSpec
 
 from . import health
 from .addon_resources import install_addons
+from .addons import boot_manifest_urls
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
 from .labels import (
@@ -57,6 +58,7 @@ from .labels import (
     overlapping_networks,
     unrecorded_releases,
 )
+from .registries import CERTS_DIR, hosts_files
 
 API_PORT = 6443
 """kube-apiserver's port."""
@@ -296,6 +298,12 @@ class KubernetesUbuntuCluster(CoeCluster):
         return pulumi.Output.all(self.api_internal_host, self.join_secrets)
 
     @functools.cached_property
+    def _registry_hosts(self) -> list[BootstrapFile]:
+        """containerd's ``hosts.toml`` of each mirrored or insecure registry (every node)."""
+        return [BootstrapFile(path, content, "0644")
+                for path, content in hosts_files(self.k8s).items()]
+
+    @functools.cached_property
     def _environment(self) -> dict[str, str]:
         """driver.env: the same on every node of the cluster."""
         labels = self.k8s
@@ -305,7 +313,9 @@ class KubernetesUbuntuCluster(CoeCluster):
             # Empty: Ubuntu's own package (containerd_version "distribution").
             "CONTAINERD_VERSION": "" if labels.containerd_version == CONTAINERD_FROM_UBUNTU
             else labels.resolved_containerd_version,
-            "CONTAINERD_TARBALL_URL": labels.containerd_tarball_url or "",
+            "CONTAINERD_TARBALL_URL": labels.resolved_containerd_tarball_url,
+            "CONTAINERD_CERTS_DIR": CERTS_DIR,
+            "KUBE_APT_REPOSITORY": labels.kube_apt_source,
             "CONTAINERD_TARBALL_SHA256": labels.containerd_tarball_sha256 or "",
             "SANDBOX_IMAGE": labels.sandbox_image,
             "CNI": labels.cni,
@@ -317,7 +327,8 @@ class KubernetesUbuntuCluster(CoeCluster):
         }
 
     def bootstrap(self, node: NodeContext) -> BootstrapPayload:
-        files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600")]
+        files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600"),
+                  *self._registry_hosts]
         if node.role == "master":
             files_ += self._pki_files()
             if self.cloud_config is not None and not self.k8s.addons_from_program:
@@ -333,9 +344,11 @@ class KubernetesUbuntuCluster(CoeCluster):
         if self.k8s.addons_from_program:
             # The program installs the add-ons: the first master fetches no manifest.
             environment["COE_ADDONS"] = "program"
-        elif self.cloud_resource_tag is not None:
-            # The controllers' --cluster-name / --cluster: what the cleanup selects by.
-            environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
+        else:
+            environment.update(boot_manifest_urls(self.k8s))
+            if self.cloud_resource_tag is not None:
+                # The controllers' --cluster-name / --cluster: what the cleanup selects by.
+                environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
         script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")
         return BootstrapPayload(script=script, environment=environment, files=files_)
 
