@@ -39,6 +39,7 @@ from coe_provider.cleanup.wiring import (
     create_retired_command,
 )
 from coe_provider.cluster.apiroute import ApiRoute, api_route, load_balancer_floating_ip_wanted
+from coe_provider.cluster.artifacts import Artifacts, distribution_repositories
 from coe_provider.cluster.bastion import Bastion, create_bastion
 from coe_provider.cluster.compute import (
     ImageResolver,
@@ -197,6 +198,15 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         and before :meth:`release_labels` records them; unchanged by default."""
         del spec, running
         return labels
+
+    @classmethod
+    def fetched_artifacts(cls, labels: BaseModel, spec: ClusterSpec) -> Artifacts:
+        """Everything the cluster's nodes and releases fetch (``coe images``), for settled
+        ``labels``: by default the distribution's archives (or their ``apt_mirror``). A driver
+        that runs images, installs charts or downloads files adds them, and raises
+        :class:`~coe_provider.cluster.artifacts.ArtifactError` for one it cannot name."""
+        del spec
+        return Artifacts(package_repositories=distribution_repositories(labels, cls.provides.os))
 
     @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:

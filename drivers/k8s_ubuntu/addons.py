@@ -23,10 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # labels.py builds on this module's table
-    from .labels import KubernetesLabels
 
 CALICO_CHART_REPOSITORY = "https://docs.tigera.io/calico/charts"
 """Where Calico publishes the tigera-operator chart."""
@@ -126,23 +122,6 @@ def cloud_provider_charts(release: str) -> tuple[str, str] | None:
     return CLOUD_PROVIDER_CHARTS.get(release)
 
 
-def boot_manifest_urls(labels: KubernetesLabels) -> dict[str, str]:
-    """Where the first master fetches the add-ons' manifests on the boot-time path
-    (``addons_path: boot``, clusters made before the add-ons became releases, and clusters the
-    program cannot reach): the CNI's release manifest and cloud-provider-openstack's
-    ``manifests`` directory at the release tag."""
-    cni = (f"https://raw.githubusercontent.com/projectcalico/calico/"
-           f"{labels.resolved_cni_version}/manifests/calico.yaml" if labels.cni == "calico"
-           else f"https://github.com/flannel-io/flannel/releases/download/"
-                f"{labels.resolved_cni_version}/kube-flannel.yml")
-    urls = {"CNI_MANIFEST_URL": cni}
-    if labels.cloud_provider_enabled:
-        urls["CLOUD_PROVIDER_MANIFESTS_URL"] = (
-            f"https://raw.githubusercontent.com/kubernetes/cloud-provider-openstack/"
-            f"{labels.resolved_cloud_provider_tag}/manifests")
-    return urls
-
-
 __all__ = [
     "ADDON_TABLE",
     "CALICO_CHART_REPOSITORY",
@@ -152,7 +131,6 @@ __all__ = [
     "FLANNEL_CHART_REPOSITORY",
     "AddonRow",
     "ChartPin",
-    "boot_manifest_urls",
     "cloud_provider_charts",
     "cni_chart",
     "cni_pin",

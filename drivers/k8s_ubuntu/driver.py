@@ -12,6 +12,7 @@ import pulumi_random as random
 from pydantic import BaseModel
 
 from coe_provider.cluster import driverfiles
+from coe_provider.cluster.artifacts import Artifacts
 from coe_provider.cluster.base import CoeCluster
 from coe_provider.cluster.contract import (
     CLUSTER_SOURCES,
@@ -45,7 +46,8 @@ from coe_provider.spec.models import ClusterSpec
 
 from . import health
 from .addon_resources import install_addons
-from .addons import boot_manifest_urls
+from .bootpath import boot_manifest_urls
+from .fetches import fetched_artifacts
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
 from .labels import (
@@ -131,6 +133,13 @@ class KubernetesUbuntuCluster(CoeCluster):
         """``addons_path``: kept, set, or settled by :func:`.labels.addons_path`."""
         assert isinstance(labels, KubernetesLabels)
         return labels.model_copy(update={"addons_path": addons_path(labels, spec, running)})
+
+    @classmethod
+    def fetched_artifacts(cls, labels: BaseModel, spec: ClusterSpec) -> Artifacts:
+        """The distribution's archives and pkgs.k8s.io (or their mirrors), containerd's
+        tarball, the add-ons' charts (or the boot-time path's manifests) and every image."""
+        assert isinstance(labels, KubernetesLabels)
+        return fetched_artifacts(labels, super().fetched_artifacts(labels, spec))
 
     @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
