@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +19,12 @@ from cryptography.x509.oid import NameOID
 
 from coe_provider.spec.errors import SpecError
 from coe_provider.spec.validation import resolve_clusters
-from tests.conftest import REPO, Recorded, cluster_settings
+from tests.conftest import REPO, Recorded, cluster_settings, shell_functions
 from tests.validators import cloud_init_schema, files_in
 
 DRIVERS = ("k8s_ubuntu", "swarm_ubuntu")
+
+COMMON_LIBRARY = Path(__file__).parents[1] / "coe_provider" / "bootstrap" / "scripts" / "common.sh"
 
 KEYSTONE = {"openstack:authUrl": "https://keystone.test:5000/v3"}
 """The cloud provider's Keystone URL, which Kubernetes clusters need."""
@@ -158,3 +162,14 @@ def test_swarm_refuses_mirrors_of_registries_docker_would_ignore() -> None:
     assert any(error.startswith(
         "clusters.c1.labels.registry_mirrors: Docker mirrors Docker Hub only (key docker.io); "
         "Docker would ignore a mirror of quay.io") for error in errors), errors
+
+
+def test_apt_goes_direct_to_the_hosts_no_proxy_names() -> None:
+    """apt ignores NO_PROXY: the library gives each listed host apt's own DIRECT setting."""
+    program = shell_functions(COMMON_LIBRARY, "_coe_apt_direct_hosts") + \
+        "NO_PROXY='localhost,apt.cloud.internal, 10.0.0.0/24,.svc,10.1.2.3' _coe_apt_direct_hosts"
+    result = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == [
+        f'Acquire::{scheme}::Proxy::{host} "DIRECT";'
+        for host in ("localhost", "apt.cloud.internal", "10.1.2.3")
+        for scheme in ("http", "https")]
