@@ -45,6 +45,7 @@ from coe_provider.spec.models import ClusterSpec
 
 from . import health
 from .addon_resources import install_addons
+from .images import prefix_problems, sandbox_reference
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
 from .labels import (
@@ -141,7 +142,8 @@ class KubernetesUbuntuCluster(CoeCluster):
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
-        problems = overlapping_networks(labels, spec) + chart_problems(labels, spec)
+        problems = (overlapping_networks(labels, spec) + chart_problems(labels, spec)
+                    + prefix_problems(labels, spec))
         if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url,
                                                               spec.openstack):
             problems.append(("openstack_auth_url",
@@ -307,7 +309,7 @@ class KubernetesUbuntuCluster(CoeCluster):
             else labels.resolved_containerd_version,
             "CONTAINERD_TARBALL_URL": labels.containerd_tarball_url or "",
             "CONTAINERD_TARBALL_SHA256": labels.containerd_tarball_sha256 or "",
-            "SANDBOX_IMAGE": labels.sandbox_image,
+            "SANDBOX_IMAGE": sandbox_reference(labels),
             "CNI": labels.cni,
             "CNI_VERSION": labels.resolved_cni_version,
             "POD_CIDR": labels.pod_cidr,
