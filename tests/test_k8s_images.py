@@ -123,6 +123,9 @@ def test_an_image_the_driver_cannot_name_is_an_error_naming_the_label() -> None:
     with pytest.raises(ImageError, match=r"^cni_version: tigera-operator chart v3\.30\.0 is "
                                          r"not in the driver's image table"):
         cluster_images(KubernetesLabels(cni_version="v3.30.0"))
+    with pytest.raises(ImageError, match=r"^cni_chart_version: tigera-operator chart "
+                                         r"v3\.29\.0 is not.*set cni_chart_version"):
+        cluster_images(KubernetesLabels(cni_version="v3.32.1", cni_chart_version="v3.29.0"))
     with pytest.raises(ImageError, match=r"^cni_version: flannel chart v0\.27\.4 is not"):
         cluster_images(KubernetesLabels(cni="flannel", cni_version="v0.27.4"))
     with pytest.raises(ImageError, match=r"^cinder_csi_chart_version: openstack-cinder-csi "

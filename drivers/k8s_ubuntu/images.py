@@ -251,26 +251,27 @@ def kubeadm_images(labels: KubernetesLabels) -> list[Image]:
     return images
 
 
-def calico_images(chart: str) -> list[Image]:
-    """The tigera-operator chart ``chart``'s operator and the Calico images it deploys."""
+def calico_images(chart: str, label: str = "cni_version") -> list[Image]:
+    """The tigera-operator chart ``chart``'s operator and the Calico images it deploys;
+    ``label`` is the one an unknown chart is blamed on."""
     found = CALICO_IMAGES.get(chart)
     if found is None:
-        raise ImageError("cni_version", (
+        raise ImageError(label, (
             f"tigera-operator chart {chart} is not in the driver's image table (it has "
-            f"{', '.join(CALICO_IMAGES)}; set cni_version to one of them)"))
+            f"{', '.join(CALICO_IMAGES)}; set {label} to one of them)"))
     images = [Image(CALICO_REGISTRY, "tigera/operator", found.operator, "tigera-operator")]
     images += [Image(CALICO_REGISTRY, f"calico/{name}", chart, "tigera-operator")
                for name in found.components]
     return images
 
 
-def flannel_images(chart: str) -> list[Image]:
-    """The flannel chart ``chart``'s images."""
+def flannel_images(chart: str, label: str = "cni_version") -> list[Image]:
+    """The flannel chart ``chart``'s images; ``label`` as for :func:`calico_images`."""
     found = FLANNEL_IMAGES.get(chart)
     if found is None:
-        raise ImageError("cni_version", (
+        raise ImageError(label, (
             f"flannel chart {chart} is not in the driver's image table (it has "
-            f"{', '.join(FLANNEL_IMAGES)}; set cni_version to one of them)"))
+            f"{', '.join(FLANNEL_IMAGES)}; set {label} to one of them)"))
     flannel, plugin = found
     return [Image(FLANNEL_REGISTRY, "flannel-io/flannel", flannel, "flannel"),
             Image(FLANNEL_REGISTRY, "flannel-io/flannel-cni-plugin", plugin, "flannel")]
@@ -311,7 +312,9 @@ def addon_images(labels: KubernetesLabels) -> list[Image]:
     if chart is None:
         raise ImageError("cni_version", f"{labels.cni} {labels.resolved_cni_version} has no "
                                         "chart in the driver's table: set cni_chart_version")
-    images = calico_images(chart) if labels.cni == "calico" else flannel_images(chart)
+    label = "cni_chart_version" if labels.cni_chart_version else "cni_version"
+    images = (calico_images(chart, label) if labels.cni == "calico"
+              else flannel_images(chart, label))
     if labels.cloud_provider_enabled:
         controller = labels.resolved_cloud_provider_chart_version
         csi = labels.resolved_cinder_csi_chart_version

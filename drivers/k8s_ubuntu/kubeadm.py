@@ -16,6 +16,9 @@ from .prefix import parse_prefix
 API_VERSION = "kubeadm.k8s.io/v1beta4"
 """kubeadm configuration API this driver writes."""
 
+ETCD_DATA_DIR = "/var/lib/etcd"
+"""Where the local etcd keeps its data."""
+
 
 @dataclass(frozen=True)
 class JoinSecrets:
@@ -75,7 +78,7 @@ def image_settings(labels: KubernetesLabels) -> dict[str, Any]:
         settings["imageRepository"] = parse_prefix(labels.container_infra_prefix).base
     tags = kubeadm_tags(labels)
     if tags is not None:
-        settings["etcd"] = {"local": {"dataDir": "/var/lib/etcd", "imageTag": tags.etcd}}
+        settings["etcd"] = {"local": {"dataDir": ETCD_DATA_DIR, "imageTag": tags.etcd}}
         settings["dns"] = {"imageTag": tags.coredns}
     return settings
 
@@ -112,7 +115,7 @@ def init_configuration(
         "networking": {"podSubnet": labels.pod_cidr, "serviceSubnet": labels.service_cidr},
         "apiServer": {"certSANs": sorted(set(sans))},
         "controllerManager": {"extraArgs": controller_args},
-        "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
+        "etcd": {"local": {"dataDir": ETCD_DATA_DIR}},
     }
     cluster_config.update(image_settings(labels))
     kubelet = {

@@ -313,13 +313,11 @@ class KubernetesLabels(BaseModel):
 
     # container_infra_prefix (issue 27, images): one block.
     container_infra_prefix: str | None = None
-    """Registry path every image the cluster runs is pulled from (Magnum's label), as
-    ``host[:port]/path`` (``registry.example.com/mycloud``, trailing slash optional). Layout:
-    Magnum's flat one, ``<prefix>/<name>:<tag>`` where ``<name>`` is the last component of the
-    upstream repository (``<prefix>/kube-apiserver:v1.36.4``, ``<prefix>/coredns:v1.14.2``,
-    ``<prefix>/cni:v3.32.1``, ``<prefix>/csi-attacher:v4.10.0``); ``coe images`` lists them.
-    It sets kubeadm's imageRepository, the sandbox image and every add-on release's images;
-    it needs ``addons_path: program``."""
+    """Registry path every image the cluster runs is pulled from (Magnum's label):
+    ``host[:port]/path``, trailing slash optional. Flat layout (Magnum's):
+    ``<prefix>/<name>:<tag>``, ``<name>`` being the last component of the upstream repository
+    (``<prefix>/kube-apiserver:v1.36.4``, ``<prefix>/cni:v3.32.1``); ``coe images`` lists
+    them. Needs ``addons_path: program``."""
 
     @field_validator("container_infra_prefix")
     @classmethod
