@@ -69,10 +69,13 @@ def test_mirrors_replace_every_source_and_name_the_upstream(tmp_path: Path) -> N
     assert "upstream" in table.output and "http://archive.ubuntu.com/ubuntu" in table.output
 
 
-def test_the_boot_path_lists_the_manifests(tmp_path: Path) -> None:
-    found = images_json(ha_stack(tmp_path, labels={"addons_path": "boot"}))["clusters"]["prod"]
-    assert found["charts"] == []
-    assert any(url.endswith("/manifests/calico.yaml") for url in found["files"])
+def test_the_boot_path_is_an_error_naming_the_label(tmp_path: Path) -> None:
+    """Its manifests name images the driver does not: an error, never an omission."""
+    result = CliRunner().invoke(app, ["images", str(ha_stack(tmp_path, labels={
+        "addons_path": "boot"}))])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: clusters.prod.labels.addons_path: boot: the first "
+                                    "master applies the add-ons' upstream manifests")
 
 
 def test_an_invalid_stack_exits_1_naming_the_field(tmp_path: Path) -> None:
@@ -80,3 +83,17 @@ def test_an_invalid_stack_exits_1_naming_the_field(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["images", str(stack_file)])
     assert result.exit_code == 1
     assert "clusters.prod.labels.apt_mirror: must be an http(s) URL" in result.output
+
+
+def test_images_are_pulled_under_the_prefix_in_the_flat_layout(tmp_path: Path) -> None:
+    found = images_json(ha_stack(tmp_path, labels={
+        "container_infra_prefix": "harbor.internal/k8s/"}))["clusters"]["prod"]
+    images = found["images"]
+    assert len(images) > 10
+    for image in images:
+        name_and_tag = image["upstream"].rsplit("/", 1)[1]
+        assert image["reference"] == f"harbor.internal/k8s/{name_and_tag}", image
+    upstream = {image["upstream"] for image in images}
+    assert "registry.k8s.io/kube-apiserver:v1.36.4" in upstream
+    assert any(ref.startswith("quay.io/tigera/operator:") for ref in upstream)
+    assert len({image["reference"] for image in images}) == len(images), "no two collide"

@@ -48,6 +48,7 @@ from . import health
 from .addon_resources import install_addons
 from .bootpath import boot_manifest_urls
 from .fetches import fetched_artifacts
+from .images import prefix_problems, sandbox_reference
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
 from .labels import (
@@ -152,7 +153,8 @@ class KubernetesUbuntuCluster(CoeCluster):
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
-        problems = overlapping_networks(labels, spec) + chart_problems(labels, spec)
+        problems = (overlapping_networks(labels, spec) + chart_problems(labels, spec)
+                    + prefix_problems(labels, spec))
         if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url,
                                                               spec.openstack):
             problems.append(("openstack_auth_url",
@@ -326,7 +328,7 @@ class KubernetesUbuntuCluster(CoeCluster):
             "CONTAINERD_CERTS_DIR": CERTS_DIR,
             "KUBE_APT_REPOSITORY": labels.kube_apt_source,
             "CONTAINERD_TARBALL_SHA256": labels.containerd_tarball_sha256 or "",
-            "SANDBOX_IMAGE": labels.sandbox_image,
+            "SANDBOX_IMAGE": sandbox_reference(labels),
             "CNI": labels.cni,
             "CNI_VERSION": labels.resolved_cni_version,
             "POD_CIDR": labels.pod_cidr,

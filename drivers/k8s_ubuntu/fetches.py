@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from coe_provider.cluster.artifacts import Artifacts, Chart, PackageRepository
+from coe_provider.cluster.artifacts import (
+    ArtifactError,
+    Artifacts,
+    Chart,
+    Image,
+    PackageRepository,
+)
 
 from .addon_resources import chart_location, release_specs
-from .bootpath import boot_manifest_urls
+from .images import ImageError, cluster_images
 from .labels import KubernetesLabels
 
 CLUSTER_TAG_PLACEHOLDER = "cluster"
@@ -27,26 +33,26 @@ def charts(labels: KubernetesLabels) -> tuple[Chart, ...]:
 
 
 def files(labels: KubernetesLabels) -> tuple[str, ...]:
-    """containerd's tarball (and its checksum file when no checksum label is given), and on
-    the boot-time path the manifests the first master applies."""
-    found: list[str] = []
-    if labels.containerd_from_release:
-        url = labels.resolved_containerd_tarball_url
-        found.append(url)
-        if not labels.containerd_tarball_sha256:
-            found.append(f"{url}.sha256sum")
-    if not labels.addons_from_program:
-        urls = boot_manifest_urls(labels)
-        found.append(urls["CNI_MANIFEST_URL"])
-        if "CLOUD_PROVIDER_MANIFESTS_URL" in urls:
-            base = urls["CLOUD_PROVIDER_MANIFESTS_URL"]
-            found += [f"{base}/controller-manager/", f"{base}/cinder-csi-plugin/"]
-    return tuple(found)
+    """containerd's tarball, and its checksum file when no checksum label is given."""
+    if not labels.containerd_from_release:
+        return ()
+    url = labels.resolved_containerd_tarball_url
+    return (url,) if labels.containerd_tarball_sha256 else (url, f"{url}.sha256sum")
+
+
+def images(labels: KubernetesLabels) -> tuple[Image, ...]:
+    """Every image (:func:`.images.cluster_images`): what the nodes pull, and its upstream.
+    The boot-time path's manifests name images the driver does not: an error there."""
+    try:
+        found = cluster_images(labels)
+    except ImageError as error:
+        raise ArtifactError(error.label, error.rule) from None
+    return tuple(Image(image.pulled, image.reference, image.used_by) for image in found)
 
 
 def fetched_artifacts(labels: KubernetesLabels, base: Artifacts) -> Artifacts:
-    """``base`` (the distribution's archives) with pkgs.k8s.io's repository, the files, the
-    charts and the images."""
+    """``base`` (the distribution's archives) with pkgs.k8s.io's repository, the images, the
+    charts and the files."""
     upstream_labels = labels.model_copy(update={"kube_apt_repository": None})
     kubernetes = PackageRepository(
         labels.kube_apt_source, upstream_labels.kube_apt_source,
@@ -54,8 +60,9 @@ def fetched_artifacts(labels: KubernetesLabels, base: Artifacts) -> Artifacts:
     return replace(
         base,
         package_repositories=(*base.package_repositories, kubernetes),
-        charts=charts(labels) if labels.addons_from_program else (),
+        images=images(labels),
+        charts=charts(labels),
         files=files(labels))
 
 
-__all__ = ["charts", "fetched_artifacts", "files"]
+__all__ = ["charts", "fetched_artifacts", "files", "images"]

@@ -21,6 +21,7 @@ from .addons import (
     cni_chart,
     cni_pin,
 )
+from .prefix import prefix_problem
 
 _T = TypeVar("_T")
 
@@ -89,12 +90,18 @@ as of 2026-08-22): for each Kubernetes minor, the oldest recommended release of 
 containerd line. A minor without a row uses the nearest row."""
 
 PAUSE_IMAGES: dict[str, str] = {
+    "1.31": "registry.k8s.io/pause:3.10",
+    "1.32": "registry.k8s.io/pause:3.10",
+    "1.33": "registry.k8s.io/pause:3.10",
+    "1.34": "registry.k8s.io/pause:3.10.1",
     "1.35": "registry.k8s.io/pause:3.10.1",
     "1.36": "registry.k8s.io/pause:3.10.2",
     "1.37": "registry.k8s.io/pause:3.10.2",
 }
 """The sandbox (pause) image kubeadm pins for each minor (its ``PauseVersion`` constant),
-written into containerd's configuration so that the kubelet and containerd agree."""
+written into containerd's configuration so that the kubelet and containerd agree. 1.31 to
+1.36: ``kubeadm config images list`` of each minor's releases (kubernetes/minikube
+``pkg/minikube/constants/constants_kubeadm_images.go``, 2026-08-10); 1.37 is assumed."""
 
 KUBE_APT_REPOSITORY = "https://pkgs.k8s.io"
 """Where kubeadm, kubelet and kubectl come from unless ``kube_apt_repository`` names a
@@ -328,6 +335,22 @@ class KubernetesLabels(MirrorLabels):
     upstream repositories: an https repository with an index (``https://charts.example.com``)
     or an OCI registry path (``oci://registry.example.com/charts``, the chart found as
     ``<path>/<chart>``). Needs the add-ons from the program (``addons_path: program``)."""
+
+    # container_infra_prefix (issue 27, images): one block.
+    container_infra_prefix: str | None = None
+    """Registry path every image the cluster runs is pulled from (Magnum's label):
+    ``host[:port]/path``, trailing slash optional. Flat layout (Magnum's):
+    ``<prefix>/<name>:<tag>``, ``<name>`` being the last component of the upstream repository
+    (``<prefix>/kube-apiserver:v1.36.4``, ``<prefix>/cni:v3.32.1``); ``coe images`` lists
+    them. Needs ``addons_path: program``."""
+
+    @field_validator("container_infra_prefix")
+    @classmethod
+    def _container_infra_prefix(cls, value: str | None) -> str | None:
+        problem = None if value is None else prefix_problem(value)
+        if problem:
+            raise rule(problem)
+        return value
 
     openstack_auth_url: str | None = None
     """Keystone URL for the cloud provider; found from the provider's configuration if unset."""
