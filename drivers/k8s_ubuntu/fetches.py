@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from coe_provider.cluster.artifacts import (
-    ArtifactError,
     Artifacts,
     Chart,
     Image,
@@ -15,7 +14,7 @@ from coe_provider.cluster.artifacts import (
 )
 
 from .addon_resources import chart_location, release_specs
-from .images import ImageError, cluster_images
+from .images import cluster_images
 from .labels import KubernetesLabels
 
 CLUSTER_TAG_PLACEHOLDER = "cluster"
@@ -43,10 +42,7 @@ def files(labels: KubernetesLabels) -> tuple[str, ...]:
 def images(labels: KubernetesLabels) -> tuple[Image, ...]:
     """Every image (:func:`.images.cluster_images`): what the nodes pull, and its upstream.
     The boot-time path's manifests name images the driver does not: an error there."""
-    try:
-        found = cluster_images(labels)
-    except ImageError as error:
-        raise ArtifactError(error.label, error.rule) from None
+    found = cluster_images(labels)  # ImageError is an ArtifactError naming the label
     return tuple(Image(image.pulled, image.reference, image.used_by) for image in found)
 
 

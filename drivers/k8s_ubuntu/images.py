@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coe_provider.cluster.artifacts import ArtifactError
 from coe_provider.spec.models import ClusterSpec
 
 from .addons import CLOUD_PROVIDER_CHARTS
@@ -157,15 +158,8 @@ CLOUD_CONTROLLER_CHARTS: frozenset[str] = frozenset(
 """openstack-cloud-controller-manager chart versions read: one image, whose tag the values set
 (``cloud_provider_tag``)."""
 
-class ImageError(ValueError):
-    """An image the driver cannot name: ``label`` is the label to change."""
-
-    def __init__(self, label: str, rule: str) -> None:
-        super().__init__(f"{label}: {rule}")
-        self.label = label
-        """The label whose value leaves the image unknown."""
-        self.rule = rule
-        """Why, in one line."""
+class ImageError(ArtifactError):
+    """An image the driver cannot name: ``label`` is the label to change, ``reason`` why."""
 
 
 @dataclass(frozen=True)
@@ -352,7 +346,7 @@ def prefix_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[s
     try:
         cluster_images(labels.model_copy(update={"addons_path": ADDONS_FROM_PROGRAM}))
     except ImageError as error:
-        return [(error.label, f"container_infra_prefix needs every image named: {error.rule}")]
+        return [(error.label, f"container_infra_prefix needs every image named: {error.reason}")]
     return []
 
 
