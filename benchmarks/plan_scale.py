@@ -328,6 +328,8 @@ def measure(nodes: int, masters: int, repeat: int) -> dict[str, Any]:
         "ratio": round(seconds / baseline_seconds, 3) if baseline_seconds else None,
         # CPU time of the process: on a shared, loaded machine the wall times swing with the
         # neighbours' load, the CPU each program spends much less.
+        "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in coe), 3),
+        "baseline_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in baseline), 3),
         "cpu_ratio": round(statistics.median(r["cpu_seconds"] for r in coe)
                            / statistics.median(r["cpu_seconds"] for r in baseline), 3),
         "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in coe),
