@@ -2,9 +2,10 @@
 
 Each command's work lives with its tool and loads only when the command runs, so ``coe
 --help`` imports none of them: ``coe drivers`` in cluster/listing.py, ``validate`` and
-``schema`` in spec/command.py, ``plan`` and ``diff`` in plan/command.py, ``audit`` in
-policy/command.py, ``status`` in health/command.py, ``import magnum`` in magnum/command.py,
-``cleanup`` in cleanup/command.py. Exit codes and output conventions: coe_provider.cliio.
+``schema`` in spec/command.py, ``plan`` and ``diff`` in plan/command.py, ``images`` in
+plan/images.py, ``audit`` in policy/command.py, ``status`` in health/command.py, ``import
+magnum`` in magnum/command.py, ``cleanup`` in cleanup/command.py. Exit codes and output
+conventions: coe_provider.cliio.
 """
 
 from __future__ import annotations
@@ -84,6 +85,17 @@ def schema(
     from coe_provider.spec.command import schema_command
 
     schema_command(kind, output)
+
+
+@app.command(help=clihelp.IMAGES)
+def images(
+    file: Annotated[Path, typer.Argument(help="A Pulumi.<stack>.yaml (or a cluster file).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """List every image, chart, package repository and file each cluster will fetch."""
+    from coe_provider.plan.images import images_command
+
+    images_command(file, as_json)
 
 
 @app.command(help=clihelp.PLAN)

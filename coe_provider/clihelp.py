@@ -49,6 +49,15 @@ PLAN = command_help(
               "coe plan Pulumi.prod.yaml --json plan.json --markdown plan.md",
               "coe plan Pulumi.prod.yaml --state before.json --json after.json"))
 
+IMAGES = command_help(
+    "List every image, chart, package repository and file each cluster will fetch.",
+    "What to copy into the mirrors of an air-gapped cloud before the first pulumi up: images "
+    "with their tags (under container_infra_prefix when set), charts with their repository "
+    "and version, the APT repositories and the files the nodes download. The upstream column "
+    "names where a mirrored artifact is published. Clusters are read as new clusters.",
+    examples=("coe images Pulumi.prod.yaml",
+              "coe images Pulumi.prod.yaml --json | jq -r '.clusters[].images[].upstream'"))
+
 DIFF = command_help(
     "Compare two plans by URN: creates, deletes, updates and replacements.",
     examples=("coe diff before.json after.json",

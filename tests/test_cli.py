@@ -145,6 +145,10 @@ def test_validate_reads_the_stacks_provider_settings(
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
     stack = tmp_path / "Pulumi.dev.yaml"
     stack.write_text(CLOUD_STACK.format(cloud=cloud))
+    import pulumi
+
+    # The caller's own configuration (an earlier plan in this process may have left one).
+    pulumi.runtime.set_all_config({}, [])
     result = coe("validate", stack)
     if cloud == "mycloud":
         assert result.exit_code == 0, result.output
@@ -154,8 +158,6 @@ def test_validate_reads_the_stacks_provider_settings(
         assert result.stderr.startswith("clusters.dev.labels.openstack_auth_url: ")
         assert "(cloud 'elsewhere': Cloud elsewhere was not found; " in result.stderr
     # The stack's settings were the command's only: the caller's configuration is unchanged.
-    import pulumi
-
     assert pulumi.Config("openstack").get("cloud") is None
 
 

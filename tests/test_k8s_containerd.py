@@ -18,6 +18,7 @@ from coe_provider_drivers.k8s_ubuntu.labels import (
     KubernetesLabels,
     containerd_matrix_warning,
 )
+from coe_provider_drivers.k8s_ubuntu.registries import CERTS_DIR
 from typer.testing import CliRunner
 
 from coe_provider.cli import app
@@ -34,7 +35,7 @@ RUNC_V3 = ("plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes", 
 def edited(default: str, image: str = IMAGE) -> subprocess.CompletedProcess[str]:
     """containerd_config_edit (the bootstrap's own function) run on a default config."""
     program = shell_functions(BOOTSTRAP, "containerd_config_edit") + \
-        f'containerd_config_edit "{image}"'
+        f'containerd_config_edit "{image}" "{CERTS_DIR}"'
     return subprocess.run(["bash", "-c", program], input=default, capture_output=True,
                           text=True, timeout=30, check=False)
 
@@ -61,6 +62,9 @@ def test_the_default_config_of_each_containerd_gets_systemd_cgroups_and_the_paus
     assert options["SystemdCgroup"] is True
     assert result.stdout.count("SystemdCgroup") == 1
     assert table(after, pause[:-1])[pause[-1]] == IMAGE
+    registry = (*pause[:2], "registry")
+    assert table(after, registry)["config_path"] == CERTS_DIR
+    assert result.stdout.count("config_path") == 1
     # Everything else is containerd's default, untouched.
     assert {k: v for k, v in options.items() if k != "SystemdCgroup"} == {
         k: v for k, v in table(before, (*runc, "options")).items() if k != "SystemdCgroup"}
@@ -142,7 +146,13 @@ def test_the_bootstrap_gets_the_release_the_tarball_and_the_pause_image(
     default = driver_env({"kube_tag": "v1.35.8"})
     assert f"CONTAINERD_VERSION={CONTAINERD_RELEASES['1.35']}\n" in default
     assert f"SANDBOX_IMAGE={PAUSE_IMAGES['1.35']}\n" in default
-    assert "CONTAINERD_TARBALL_URL=''\n" in default
+    assert ("CONTAINERD_TARBALL_URL='https://github.com/containerd/containerd/releases/download/"
+            f"v{CONTAINERD_RELEASES['1.35']}/containerd-{CONTAINERD_RELEASES['1.35']}-linux-"
+            "{arch}.tar.gz'\n") in default
+    templated = driver_env({"containerd_tarball_url":
+                            "https://files.example/containerd-{version}-linux-{arch}.tar.gz"})
+    assert ("CONTAINERD_TARBALL_URL='https://files.example/containerd-"
+            f"{CONTAINERD_RELEASES['1.36']}-linux-{{arch}}.tar.gz'\n") in templated
     mirrored = driver_env({
         "containerd_version": "2.2.7",
         "containerd_tarball_url": "https://mirror.example/containerd-2.2.7-linux-amd64.tar.gz",
@@ -162,3 +172,12 @@ def test_the_bootstrap_gets_the_release_the_tarball_and_the_pause_image(
 def test_bad_containerd_labels_are_refused(labels: dict[str, str], problem: str) -> None:
     with pytest.raises(ValueError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         KubernetesLabels(**labels)
+
+
+def test_the_node_fills_in_its_architecture() -> None:
+    line = next(line.strip() for line in BOOTSTRAP.read_text().splitlines()
+                if line.strip().startswith('url="${CONTAINERD_TARBALL_URL'))
+    result = subprocess.run(
+        ["bash", "-c", f'arch=arm64; {line}; printf %s "$url"'], capture_output=True, text=True,
+        env={"CONTAINERD_TARBALL_URL": "https://files.example/containerd-2.3.4-linux-{arch}.tgz"})
+    assert result.stdout == "https://files.example/containerd-2.3.4-linux-arm64.tgz"

@@ -218,3 +218,16 @@ def test_readme_mapping_is_generated_from_the_rules() -> None:
     section = START + readme.split(START, 1)[1].split(END, 1)[0] + END
     assert section == render_mapping(), (
         "README.md is stale: run python3 -m coe_provider.magnum.readme --write README.md")
+
+
+def test_a_mirrored_magnum_template_keeps_its_prefix_and_insecure_registry() -> None:
+    """Magnum's container_infra_prefix (a label) and insecure_registry (a template field)
+    become the Kubernetes driver's labels of the same name."""
+    template = template_document(json.loads(UBUNTU.read_text()))
+    template["labels"]["container_infra_prefix"] = "registry.cloud.internal/magnum/"
+    template["insecure_registry"] = "registry.cloud.internal:5000"
+    imported = import_magnum(read_documents(UBUNTU, None, None).__class__(template=template))
+    found = {row.field: row.outcome for row in imported.report.rows}
+    assert found["labels.container_infra_prefix"].status is Status.CARRIED
+    assert found["insecure_registry"].status is Status.CARRIED
+    assert not imported.report.blocking

@@ -4,7 +4,10 @@ cloud-config (checked by ``cloud-init schema``), ``no_proxy``, and nothing added
 from __future__ import annotations
 
 import datetime
+import json
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +19,12 @@ from cryptography.x509.oid import NameOID
 
 from coe_provider.spec.errors import SpecError
 from coe_provider.spec.validation import resolve_clusters
-from tests.conftest import REPO, Recorded, cluster_settings
+from tests.conftest import REPO, Recorded, cluster_settings, shell_functions
 from tests.validators import cloud_init_schema, files_in
 
 DRIVERS = ("k8s_ubuntu", "swarm_ubuntu")
+
+COMMON_LIBRARY = Path(__file__).parents[1] / "coe_provider" / "bootstrap" / "scripts" / "common.sh"
 
 KEYSTONE = {"openstack:authUrl": "https://keystone.test:5000/v3"}
 """The cloud provider's Keystone URL, which Kubernetes clusters need."""
@@ -130,10 +135,43 @@ def test_bad_mirror_settings_name_the_field_and_the_rule(
 
 
 def test_magnum_style_strings_are_accepted() -> None:
-    clusters = resolve_clusters(cluster_settings("swarm_ubuntu", {
-        "registry_mirrors": "docker.io=https://hub.internal, quay.io=https://quay.internal",
+    clusters = resolve_clusters(cluster_settings("k8s_ubuntu", {
+        "cloud_provider_enabled": False,
+        "registry_mirrors": "docker.io=https://hub.internal, _default=https://all.internal",
         "insecure_registry": "registry.internal:5000"}), REPO)
     labels = clusters["c1"].labels
     assert labels.registry_mirrors == {  # type: ignore[attr-defined]
-        "docker.io": "https://hub.internal", "quay.io": "https://quay.internal"}
+        "docker.io": "https://hub.internal", "_default": "https://all.internal"}
     assert labels.insecure_registry == ["registry.internal:5000"]  # type: ignore[attr-defined]
+
+
+def test_swarm_daemons_take_the_hub_mirror_and_the_insecure_registries(
+        run_root_program: Callable[..., Recorded]) -> None:
+    run = run_root_program(cluster_settings("swarm_ubuntu", MIRRORS))
+    for name in ("c1-master-0", "c1-default-worker-0"):
+        text, _ = _cloud_config(run, name)
+        daemons = [json.loads(content) for path, content in files_in(text).items()
+                   if path.endswith(".json") and "daemon" in path]
+        assert len(daemons) == 2, "one daemon.json per Docker generation"
+        for daemon in daemons:
+            assert daemon["registry-mirrors"] == ["https://registry.cloud.internal"]
+            assert daemon["insecure-registries"] == ["registry.cloud.internal:5000"]
+
+
+def test_swarm_refuses_mirrors_of_registries_docker_would_ignore() -> None:
+    errors = _errors("swarm_ubuntu", {"registry_mirrors": {
+        "docker.io": "https://hub.internal", "quay.io": "https://quay.internal"}})
+    assert any(error.startswith(
+        "clusters.c1.labels.registry_mirrors: Docker mirrors Docker Hub only (key docker.io); "
+        "Docker would ignore a mirror of quay.io") for error in errors), errors
+
+
+def test_apt_goes_direct_to_the_hosts_no_proxy_names() -> None:
+    """apt ignores NO_PROXY: the library gives each listed host apt's own DIRECT setting."""
+    program = shell_functions(COMMON_LIBRARY, "_coe_apt_direct_hosts") + \
+        "NO_PROXY='localhost,apt.cloud.internal, 10.0.0.0/24,.svc,10.1.2.3' _coe_apt_direct_hosts"
+    result = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == [
+        f'Acquire::{scheme}::Proxy::{host} "DIRECT";'
+        for host in ("localhost", "apt.cloud.internal", "10.1.2.3")
+        for scheme in ("http", "https")]

@@ -6,6 +6,7 @@ removing masters without ``drainOnDelete`` is refused before anything is registe
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -20,11 +21,12 @@ from typer.testing import CliRunner
 from coe_provider.cli import app
 from coe_provider.cluster.registry import get_driver, registered_drivers
 from coe_provider.cluster.releases import kept_releases, previous_cluster, previous_masters
-from coe_provider.plan.diff import diff_plans
+from coe_provider.plan.diff import ResourceChange, diff_plans, short_value
 from coe_provider.plan.secrets import reveal
 from coe_provider.plan.stackfile import plan_stack_file, run_stack_file
 from coe_provider.plan.state import PriorState
 from coe_provider.spec.errors import SpecError
+from tests.test_secrets_at_rest import CREDENTIAL
 
 RELEASE = Path(__file__).parent / "data" / "upgrade" / "0.1.0"
 """Plans recorded by coe-provider 0.1.0 of its own examples (see its README)."""
@@ -50,12 +52,17 @@ def recorded(example: str) -> dict[str, Any]:
 
 def coe_versions(outputs: dict[str, Any]) -> dict[str, str]:
     """Every ``coeVersion`` in the stack outputs, by where it is."""
-    found: dict[str, str] = {}
+    return outputs_named(outputs, "coeVersion")
+
+
+def outputs_named(outputs: dict[str, Any], name: str) -> dict[str, Any]:
+    """Every value under the key ``name`` in the stack outputs, by where it is."""
+    found: dict[str, Any] = {}
 
     def walk(value: Any, path: str) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                if key == "coeVersion":
+                if key == name:
                     found[path] = item
                 walk(item, f"{path}.{key}" if path else key)
 
@@ -290,3 +297,92 @@ def test_every_release_a_driver_records_is_one_of_its_labels(driver: str) -> Non
     # the boot-time add-ons path too, which adds addons_path).
     assert set(first) >= set(recorded_now)
     assert set(first) == set(cls.release_labels(labels.model_copy(update=first)))
+
+
+RELEASE_0_2_0 = Path(__file__).parent / "data" / "upgrade" / "0.2.0"
+"""Plans recorded by coe-provider 0.2.0 (commit b4607d0) of its own examples (see its README)."""
+
+STACK_FILES_0_2_0 = {**STACK_FILES, "two-regions": "Pulumi.prod.yaml"}
+"""Each example 0.2.0 shipped with a stack file."""
+
+SERVER = "openstack:compute/instance:Instance"
+
+
+def described(changes: list[ResourceChange]) -> list[str]:
+    """One line per changed resource (and per changed input): what a failure reports."""
+    return [f"{change.type} {change.name}" + "".join(
+        f"\n  {c.path}: {short_value(c.before)!r} -> {short_value(c.after)!r}"
+        for c in change.changes) for change in changes]
+
+
+@functools.cache
+def upgraded_from_0_2_0(example: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """0.2.0's recorded plan of an example, and the current code's plan of the same stack file
+    with that plan as its state (``coe plan --state``), as ``pulumi up`` after an upgrade.
+    Planning refuses nothing: a refusal raises here and fails the test."""
+    state = RELEASE_0_2_0 / f"{example}.json"
+    old: dict[str, Any] = json.loads(state.read_text())
+    stack_file = RELEASE_0_2_0 / "examples" / example / STACK_FILES_0_2_0[example]
+    return old, plan_stack_file(stack_file, state=state).as_json()
+
+
+def test_the_0_2_0_data_covers_every_example_it_shipped() -> None:
+    shipped = {path.parent.name: path.name
+               for path in (RELEASE_0_2_0 / "examples").glob("*/Pulumi.*.yaml")}
+    assert shipped == STACK_FILES_0_2_0
+    assert sorted(path.stem for path in RELEASE_0_2_0.glob("*.json")) == sorted(shipped)
+
+
+@pytest.mark.parametrize("example", sorted(STACK_FILES_0_2_0))
+def test_a_0_2_0_stack_plans_with_no_replacement_deletion_or_update(example: str) -> None:
+    """0.2.0 → next has no deliberate change to a running resource: none is replaced, deleted
+    or updated in place (a Helm release's values or version included)."""
+    diff = diff_plans(*upgraded_from_0_2_0(example))
+    assert described(diff.replaces) == []
+    assert described(diff.deletes) == []
+    assert described(diff.updates) == []
+
+
+@pytest.mark.parametrize("example", sorted(STACK_FILES_0_2_0))
+def test_a_0_2_0_stack_creates_nothing_beside_what_runs(example: str) -> None:
+    """Nothing new is added to a running 0.2.0 cluster (a new resource there would be a
+    deliberate change, to be named here)."""
+    diff = diff_plans(*upgraded_from_0_2_0(example))
+    assert described(diff.creates) == []
+
+
+@pytest.mark.parametrize("example", sorted(STACK_FILES_0_2_0))
+def test_a_0_2_0_stack_keeps_its_coe_version_and_release_record(example: str) -> None:
+    old, new = upgraded_from_0_2_0(example)
+    for name in ("coeVersion", "releases"):
+        before = outputs_named(old["outputs"], name)
+        assert before, name
+        assert outputs_named(new["outputs"], name) == before, name
+
+
+@pytest.mark.parametrize("example", sorted(STACK_FILES_0_2_0))
+def test_0_2_0_servers_are_untouched_and_keep_their_user_data_pinned(example: str) -> None:
+    """The plan redacts userData, so a changed cloud-init (the current code's is not 0.2.0's)
+    cannot show in the diff; it leaves running servers alone only because they ignore
+    userData. Each running server keeps every ignored input, userData among them, and
+    shows no change."""
+    old, new = upgraded_from_0_2_0(example)
+    before = {r["urn"]: r for r in old["resources"] if r["type"] == SERVER}
+    after = {r["urn"]: r for r in new["resources"] if r["type"] == SERVER}
+    assert before and set(after) == set(before)
+    for urn, server in before.items():
+        ignored = set(after[urn]["options"].get("ignoreChanges") or [])
+        assert "userData" in ignored, urn
+        assert set(server["options"].get("ignoreChanges") or []) <= ignored, urn
+        assert after[urn]["inputs"]["userData"] == server["inputs"]["userData"], urn
+    diff = diff_plans(old, new)
+    assert [c.name for c in diff.updates + diff.replaces if c.type == SERVER] == []
+
+
+@pytest.mark.parametrize("plan", sorted((RELEASE.parent).glob("*/*.json")),
+                         ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_the_recorded_plans_hold_no_credential_in_clear(plan: Path) -> None:
+    document = json.loads(plan.read_text())
+    assert document["resources"]
+    for part in ("resources", "outputs"):
+        assert [m.group(0) for m in CREDENTIAL.finditer(json.dumps(document[part]))] == []

@@ -20,6 +20,7 @@ import pulumi
 import yaml
 
 from coe_provider.cluster.contract import BootstrapPayload, NodeContext
+from coe_provider.cluster.pacing import RegistrationWindow
 from coe_provider.spec.yamldump import SafeDumper
 
 NOVA_USER_DATA_LIMIT = 65535
@@ -179,13 +180,17 @@ class CloudConfigRenderer:
 
     def __init__(self, api_host: pulumi.Input[str], api_port: int, proxy: ProxySettings,
                  admin_key: pulumi.Input[str],
-                 network_mtu: pulumi.Input[int | None] = None, sources: str = "") -> None:
+                 network_mtu: pulumi.Input[int | None] = None, sources: str = "",
+                 window: RegistrationWindow | None = None) -> None:
         self.api_port = api_port
         """The API's port on the masters and the load balancer."""
         self.proxy = proxy
         """Proxy settings handed to every node."""
         self.sources = sources
         """The mirror and trust entries of every node (:func:`source_entries`)."""
+        self.window = window
+        """When set, a node's cloud-config renders only once the window lets the node in (its
+        server must then be given to :meth:`RegistrationWindow.leave_after`)."""
         # Secret because every cloud-config carries cluster credentials: each node's render
         # joins this output, so each is a secret whatever its own inputs are.
         self._cluster: pulumi.Output[_ClusterValues] = pulumi.Output.secret(
@@ -248,7 +253,11 @@ class CloudConfigRenderer:
             ])
             return check_user_data_size(node.name, text)
 
-        return inputs.resolve().apply(build)
+        window = self.window
+        if window is None:
+            return inputs.resolve().apply(build)
+        return inputs.resolve().apply(
+            lambda resolved: window.admit(node.name, lambda: build(resolved)))
 
 
 # A cloud-config is one block mapping, so its YAML is the concatenation of its entries' YAML,

@@ -39,6 +39,7 @@ from coe_provider.cleanup.wiring import (
     create_retired_command,
 )
 from coe_provider.cluster.apiroute import ApiRoute, api_route, load_balancer_floating_ip_wanted
+from coe_provider.cluster.artifacts import Artifacts, distribution_repositories
 from coe_provider.cluster.bastion import Bastion, create_bastion
 from coe_provider.cluster.compute import (
     ImageResolver,
@@ -64,6 +65,7 @@ from coe_provider.cluster.contract import (
 from coe_provider.cluster.loadbalancer import create_api_load_balancer
 from coe_provider.cluster.naming import live_indices, node_name
 from coe_provider.cluster.network import cluster_network, network_mtu
+from coe_provider.cluster.pacing import RegistrationWindow
 from coe_provider.cluster.pki import ssh_key
 from coe_provider.cluster.registry import DriverInfo, driver_directory
 from coe_provider.cluster.releases import (
@@ -197,6 +199,15 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
         and before :meth:`release_labels` records them; unchanged by default."""
         del spec, running
         return labels
+
+    @classmethod
+    def fetched_artifacts(cls, labels: BaseModel, spec: ClusterSpec) -> Artifacts:
+        """Everything the cluster's nodes and releases fetch (``coe images``), for settled
+        ``labels``: by default the distribution's archives (or their ``apt_mirror``). A driver
+        that runs images, installs charts or downloads files adds them, and raises
+        :class:`~coe_provider.cluster.artifacts.ArtifactError` for one it cannot name."""
+        del spec
+        return Artifacts(package_repositories=distribution_repositories(labels, cls.provides.os))
 
     @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
@@ -416,9 +427,12 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             template.network_mtu, self.network.mtu)
         """The MTU the nodes size overlay and pod networks by: the template's ``networkMtu``,
         else the Neutron network's; ``None`` when neither is known."""
+        # The nodes' cloud-configs render a window at a time, as their servers register, not
+        # all at once when the API's address resolves (see coe_provider/cluster/pacing.py).
+        self._render_window = RegistrationWindow()
         self._cloud_configs = CloudConfigRenderer(
             self.api_internal_host, self.api_port, self.proxy, self.ssh_key.public_key_openssh,
-            network_mtu=self.network_mtu, sources=source_entries(
+            network_mtu=self.network_mtu, window=self._render_window, sources=source_entries(
                 self.mirrors.apt_cloud_config() if self.mirrors else None,
                 template.trusted_ca_bundle))
         self.prepare()
@@ -629,6 +643,7 @@ class CoeCluster(pulumi.ComponentResource, abc.ABC):
             server, port, user_data, server_group_id, self._images, state_volume,
             retain_volumes=retain, depends_on=self._server_dependencies, parent=self,
             policy=ReplacementPolicy.RECREATE if replace else ReplacementPolicy.KEEP)
+        self._render_window.leave_after(name, instance)
         if first_master:
             self._first_master = instance
         self._servers.append(instance)

@@ -521,8 +521,10 @@ LABELS: tuple[Rule, ...] = (
     *(rule(name, "\"\"", only_default("", "component flags are kubeadm's defaults"), KUBERNETES)
       for name in ("kubelet_options", "kubeapi_options", "kubescheduler_options",
                    "kubecontroller_options", "kubeproxy_options")),
+    rule("container_infra_prefix", "\"\"", to_label("container_infra_prefix"), KUBERNETES),
     rule("container_infra_prefix", "\"\"", only_default(
-        "", "images come from their upstream registries; no mirror prefix")),
+        "", "the Swarm driver runs no image of its own: name workload images by the mirror"),
+        SWARM),
     rule("hyperkube_prefix", "docker.io/rancher/", only_default(
         "docker.io/rancher/", "Kubernetes comes from pkgs.k8s.io packages, not hyperkube"),
         KUBERNETES),

@@ -28,7 +28,16 @@ from .addons import (
     CLOUD_PROVIDER_CHART_REPOSITORY,
     FLANNEL_CHART_REPOSITORY,
 )
+from .images import (
+    CSI_SIDECARS,
+    Image,
+    calico_images,
+    cinder_csi_images,
+    cloud_controller_images,
+    flannel_images,
+)
 from .labels import KubernetesLabels
+from .prefix import Prefix, parse_prefix
 
 RELEASE_TIMEOUT_SECONDS = 900
 """How long Helm waits for a release's workloads (the CSI controller needs the pod network,
@@ -137,46 +146,110 @@ def cinder_csi_values(cluster_tag: pulumi.Input[str], plugin_tag: str) -> dict[s
     }
 
 
+def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` merged in, mapping by mapping (``extra`` wins on a leaf)."""
+    result = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _image(image: Image, base: str) -> dict[str, str]:
+    """A chart's ``image`` mapping: the image under the mirror ``base``, at its tag."""
+    return {"repository": f"{base}/{image.name}", "tag": image.tag}
+
+
+def calico_image_values(chart: str, prefix: Prefix) -> dict[str, Any]:
+    """tigera-operator values pulling the operator and every Calico image under ``prefix``:
+    the chart writes ``<registry>/<image>:<version>`` for the operator (its ``_helpers.tpl``),
+    the operator ``<registry>/<imagePath>/<name>`` for Calico's (module :mod:`.prefix`)."""
+    operator = calico_images(chart)[0]
+    return {"tigeraOperator": {"registry": prefix.base, "image": operator.name,
+                               "version": operator.tag},
+            "installation": {"registry": prefix.host, "imagePath": prefix.path}}
+
+
+def flannel_image_values(chart: str, prefix: Prefix) -> dict[str, Any]:
+    """flannel chart values: both images under ``prefix`` (``flannel.image``,
+    ``flannel.flannel_cni.image``)."""
+    flannel, plugin = flannel_images(chart)
+    return {"flannel": {"image": _image(flannel, prefix.base),
+                        "flannel_cni": {"image": _image(plugin, prefix.base)}}}
+
+
+def cloud_controller_image_values(chart: str, tag: str, prefix: Prefix) -> dict[str, Any]:
+    """openstack-cloud-controller-manager values: its image under ``prefix``."""
+    return {"image": _image(cloud_controller_images(chart, tag)[0], prefix.base)}
+
+
+def cinder_csi_image_values(chart: str, plugin_tag: str, prefix: Prefix) -> dict[str, Any]:
+    """openstack-cinder-csi values: the plugin and every sidecar under ``prefix``."""
+    plugin, *sidecars = cinder_csi_images(chart, plugin_tag)
+    csi: dict[str, Any] = {"plugin": {"image": _image(plugin, prefix.base)}}
+    for (key, _), image in zip(CSI_SIDECARS, sidecars, strict=True):
+        csi[key] = {"image": _image(image, prefix.base)}
+    return {"csi": csi}
+
+
 def _sized(values: Callable[[str, int | None], dict[str, Any]], pod_cidr: str,
-           network_mtu: pulumi.Input[int | None]) -> Any:
-    """CNI values for the network's MTU, plain when it is known plainly."""
+           network_mtu: pulumi.Input[int | None], images: dict[str, Any]) -> Any:
+    """CNI values for the network's MTU (plain when it is known plainly), with ``images``."""
     if network_mtu is None or isinstance(network_mtu, int):
-        return values(pod_cidr, network_mtu)
+        return merged(values(pod_cidr, network_mtu), images)
     sized: pulumi.Output[int | None] = pulumi.Output.from_input(network_mtu)
-    return sized.apply(lambda mtu: values(pod_cidr, mtu))
+    return sized.apply(lambda mtu: merged(values(pod_cidr, mtu), images))
 
 
 def release_specs(cluster: str, labels: KubernetesLabels,
                   network_mtu: pulumi.Input[int | None],
                   cluster_tag: pulumi.Input[str] | None) -> list[ReleaseSpec]:
-    """The cluster's releases, CNI first (the others need its network)."""
+    """The cluster's releases, CNI first (the others need its network).
+
+    Under ``container_infra_prefix``, every image of every release is set in its values
+    (repository and tag, from :mod:`.images`). Without it the values name none beyond the
+    cloud provider's tags, as before: a release of a running cluster keeps identical values
+    (an explicit image equal to the chart's default would still be a Helm upgrade), and the
+    chart defaults are the images :func:`.images.cluster_images` lists."""
     cni_chart = labels.resolved_cni_chart_version
     assert cni_chart is not None, "chart_problems refuses a CNI release without a chart"
+    prefix = (parse_prefix(labels.container_infra_prefix)
+              if labels.container_infra_prefix is not None else None)
     if labels.cni == "calico":
+        images = calico_image_values(cni_chart, prefix) if prefix else {}
         releases = [ReleaseSpec(
             f"{cluster}-tigera-operator", "tigera-operator", cni_chart, CALICO_CHART_REPOSITORY,
-            "tigera-operator", _sized(calico_values, labels.pod_cidr, network_mtu),
+            "tigera-operator", _sized(calico_values, labels.pod_cidr, network_mtu, images),
             (Workload("Deployment", "tigera-operator", "tigera-operator"),
              Workload("DaemonSet", "calico-system", "calico-node")), create_namespace=True)]
     else:
+        images = flannel_image_values(cni_chart, prefix) if prefix else {}
         releases = [ReleaseSpec(
             f"{cluster}-flannel", "flannel", cni_chart, FLANNEL_CHART_REPOSITORY, "kube-flannel",
-            _sized(flannel_values, labels.pod_cidr, network_mtu),
+            _sized(flannel_values, labels.pod_cidr, network_mtu, images),
             (Workload("DaemonSet", "kube-flannel", "kube-flannel-ds"),))]
     if labels.cloud_provider_enabled and cluster_tag is not None:
         controller = labels.resolved_cloud_provider_chart_version
         csi = labels.resolved_cinder_csi_chart_version
         assert controller and csi, "chart_problems refuses a cloud provider without charts"
+        controller_values = cloud_controller_values(cluster_tag,
+                                                    labels.resolved_cloud_provider_tag)
+        csi_values = cinder_csi_values(cluster_tag, labels.resolved_cinder_csi_plugin_tag)
+        if prefix:
+            controller_values = merged(controller_values, cloud_controller_image_values(
+                controller, labels.resolved_cloud_provider_tag, prefix))
+            csi_values = merged(csi_values, cinder_csi_image_values(
+                csi, labels.resolved_cinder_csi_plugin_tag, prefix))
         releases += [
             ReleaseSpec(f"{cluster}-openstack-cloud-controller-manager",
                         "openstack-cloud-controller-manager", controller,
-                        CLOUD_PROVIDER_CHART_REPOSITORY, "kube-system",
-                        cloud_controller_values(cluster_tag, labels.resolved_cloud_provider_tag),
+                        CLOUD_PROVIDER_CHART_REPOSITORY, "kube-system", controller_values,
                         (Workload("DaemonSet", "kube-system",
                                   "openstack-cloud-controller-manager"),)),
             ReleaseSpec(f"{cluster}-openstack-cinder-csi", "openstack-cinder-csi", csi,
-                        CLOUD_PROVIDER_CHART_REPOSITORY, "kube-system",
-                        cinder_csi_values(cluster_tag, labels.resolved_cinder_csi_plugin_tag),
+                        CLOUD_PROVIDER_CHART_REPOSITORY, "kube-system", csi_values,
                         (Workload("Deployment", "kube-system",
                                   "openstack-cinder-csi-controllerplugin"),
                          Workload("DaemonSet", "kube-system",
@@ -201,12 +274,26 @@ def kubernetes_provider(cluster: str, kubeconfig: pulumi.Input[str],
         delete_unreachable=True, opts=pulumi.ResourceOptions(parent=parent))
 
 
+def chart_location(spec: ReleaseSpec, chart_repository: str | None) -> tuple[str, str | None]:
+    """Where Helm finds the release's chart: ``(chart, repository)``. Its upstream repository,
+    or ``chart_repository`` when set: an ``oci://`` one names the chart by reference (Helm
+    has no repository index there), an https one serves an index like the upstream."""
+    if chart_repository is None:
+        return spec.chart, spec.repository
+    if chart_repository.startswith("oci://"):
+        return f"{chart_repository.rstrip('/')}/{spec.chart}", None
+    return spec.chart, chart_repository
+
+
 def helm_release(spec: ReleaseSpec, provider: kubernetes.Provider, parent: pulumi.Resource,
-                 depends_on: list[pulumi.Resource]) -> kubernetes.helm.v3.Release:
+                 depends_on: list[pulumi.Resource],
+                 chart_repository: str | None = None) -> kubernetes.helm.v3.Release:
     """One release, named as its chart so its workloads have the names the gate waits for."""
+    chart, repository = chart_location(spec, chart_repository)
     return kubernetes.helm.v3.Release(
-        spec.resource, name=spec.chart, chart=spec.chart, version=spec.version,
-        repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=spec.repository),
+        spec.resource, name=spec.chart, chart=chart, version=spec.version,
+        repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=repository)
+        if repository else None,
         namespace=spec.namespace, create_namespace=spec.create_namespace, values=spec.values,
         timeout=RELEASE_TIMEOUT_SECONDS,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on))
@@ -239,7 +326,8 @@ def install_addons(cluster: str, labels: KubernetesLabels, kubeconfig: pulumi.In
             opts=options)
         made.append(secret)
     for spec in release_specs(cluster, labels, network_mtu, cluster_tag):
-        release = helm_release(spec, provider, parent, [*before, *([secret] if secret else [])])
+        release = helm_release(spec, provider, parent, [*before, *([secret] if secret else [])],
+                               labels.chart_repository)
         made.append(release)
         workloads += spec.workloads
         before = [release]
@@ -259,12 +347,18 @@ __all__ = [
     "CONTROL_PLANE_TOLERATIONS",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseSpec",
+    "calico_image_values",
     "calico_values",
+    "chart_location",
+    "cinder_csi_image_values",
     "cinder_csi_values",
+    "cloud_controller_image_values",
     "cloud_controller_values",
+    "flannel_image_values",
     "flannel_values",
     "helm_release",
     "install_addons",
     "kubernetes_provider",
+    "merged",
     "release_specs",
 ]

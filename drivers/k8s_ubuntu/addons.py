@@ -135,3 +135,4 @@ __all__ = [
     "cni_chart",
     "cni_pin",
 ]
+

@@ -12,6 +12,7 @@ import pulumi_random as random
 from pydantic import BaseModel
 
 from coe_provider.cluster import driverfiles
+from coe_provider.cluster.artifacts import Artifacts
 from coe_provider.cluster.base import CoeCluster
 from coe_provider.cluster.contract import (
     CLUSTER_SOURCES,
@@ -45,6 +46,9 @@ from coe_provider.spec.models import ClusterSpec
 
 from . import health
 from .addon_resources import install_addons
+from .bootpath import boot_manifest_urls
+from .fetches import fetched_artifacts
+from .images import prefix_problems, sandbox_reference
 from .kubeadm import JoinSecrets, init_configuration, join_configuration
 from .kubeconfig import admin_credentials, admin_kubeconfig
 from .labels import (
@@ -57,6 +61,7 @@ from .labels import (
     overlapping_networks,
     unrecorded_releases,
 )
+from .registries import CERTS_DIR, hosts_files
 
 API_PORT = 6443
 """kube-apiserver's port."""
@@ -131,6 +136,13 @@ class KubernetesUbuntuCluster(CoeCluster):
         return labels.model_copy(update={"addons_path": addons_path(labels, spec, running)})
 
     @classmethod
+    def fetched_artifacts(cls, labels: BaseModel, spec: ClusterSpec) -> Artifacts:
+        """The distribution's archives and pkgs.k8s.io (or their mirrors), containerd's
+        tarball, the add-ons' charts (or the boot-time path's manifests) and every image."""
+        assert isinstance(labels, KubernetesLabels)
+        return fetched_artifacts(labels, super().fetched_artifacts(labels, spec))
+
+    @classmethod
     def label_warnings(cls, labels: BaseModel) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
         warnings = [("kube_tag", kube_tag_warning(labels.kube_tag)),
@@ -141,7 +153,8 @@ class KubernetesUbuntuCluster(CoeCluster):
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
-        problems = overlapping_networks(labels, spec) + chart_problems(labels, spec)
+        problems = (overlapping_networks(labels, spec) + chart_problems(labels, spec)
+                    + prefix_problems(labels, spec))
         if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url,
                                                               spec.openstack):
             problems.append(("openstack_auth_url",
@@ -296,6 +309,12 @@ class KubernetesUbuntuCluster(CoeCluster):
         return pulumi.Output.all(self.api_internal_host, self.join_secrets)
 
     @functools.cached_property
+    def _registry_hosts(self) -> list[BootstrapFile]:
+        """containerd's ``hosts.toml`` of each mirrored or insecure registry (every node)."""
+        return [BootstrapFile(path, content, "0644")
+                for path, content in hosts_files(self.k8s).items()]
+
+    @functools.cached_property
     def _environment(self) -> dict[str, str]:
         """driver.env: the same on every node of the cluster."""
         labels = self.k8s
@@ -305,9 +324,11 @@ class KubernetesUbuntuCluster(CoeCluster):
             # Empty: Ubuntu's own package (containerd_version "distribution").
             "CONTAINERD_VERSION": "" if labels.containerd_version == CONTAINERD_FROM_UBUNTU
             else labels.resolved_containerd_version,
-            "CONTAINERD_TARBALL_URL": labels.containerd_tarball_url or "",
+            "CONTAINERD_TARBALL_URL": labels.resolved_containerd_tarball_url,
+            "CONTAINERD_CERTS_DIR": CERTS_DIR,
+            "KUBE_APT_REPOSITORY": labels.kube_apt_source,
             "CONTAINERD_TARBALL_SHA256": labels.containerd_tarball_sha256 or "",
-            "SANDBOX_IMAGE": labels.sandbox_image,
+            "SANDBOX_IMAGE": sandbox_reference(labels),
             "CNI": labels.cni,
             "CNI_VERSION": labels.resolved_cni_version,
             "POD_CIDR": labels.pod_cidr,
@@ -317,7 +338,8 @@ class KubernetesUbuntuCluster(CoeCluster):
         }
 
     def bootstrap(self, node: NodeContext) -> BootstrapPayload:
-        files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600")]
+        files_ = [BootstrapFile("/etc/coe/kubeadm.yaml", self._kubeadm_config(node), "0600"),
+                  *self._registry_hosts]
         if node.role == "master":
             files_ += self._pki_files()
             if self.cloud_config is not None and not self.k8s.addons_from_program:
@@ -333,9 +355,11 @@ class KubernetesUbuntuCluster(CoeCluster):
         if self.k8s.addons_from_program:
             # The program installs the add-ons: the first master fetches no manifest.
             environment["COE_ADDONS"] = "program"
-        elif self.cloud_resource_tag is not None:
-            # The controllers' --cluster-name / --cluster: what the cleanup selects by.
-            environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
+        else:
+            environment.update(boot_manifest_urls(self.k8s))
+            if self.cloud_resource_tag is not None:
+                # The controllers' --cluster-name / --cluster: what the cleanup selects by.
+                environment["CLOUD_PROVIDER_CLUSTER_NAME"] = self.cloud_resource_tag
         script = driverfiles.driver_file(__package__, "templates", "bootstrap.sh")
         return BootstrapPayload(script=script, environment=environment, files=files_)
 

@@ -9,10 +9,15 @@ import yaml
 
 from coe_provider.spec.yamldump import SafeDumper
 
+from .images import kubeadm_tags
 from .labels import KubernetesLabels
+from .prefix import parse_prefix
 
 API_VERSION = "kubeadm.k8s.io/v1beta4"
 """kubeadm configuration API this driver writes."""
+
+ETCD_DATA_DIR = "/var/lib/etcd"
+"""Where the local etcd keeps its data."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,21 @@ def _node_registration(name: str, labels: KubernetesLabels, node_labels: dict[st
     return registration
 
 
+def image_settings(labels: KubernetesLabels) -> dict[str, Any]:
+    """ClusterConfiguration's images: etcd's and CoreDNS's tags pinned to the minor's
+    (:data:`.images.KUBEADM_IMAGES`: kubeadm moves etcd within a minor, so the tag the driver
+    lists is the one that runs), and ``imageRepository`` under ``container_infra_prefix``
+    (kubeadm then pulls ``<prefix>/<component>``, CoreDNS included, and the pause image)."""
+    settings: dict[str, Any] = {}
+    if labels.container_infra_prefix is not None:
+        settings["imageRepository"] = parse_prefix(labels.container_infra_prefix).base
+    tags = kubeadm_tags(labels)
+    if tags is not None:
+        settings["etcd"] = {"local": {"dataDir": ETCD_DATA_DIR, "imageTag": tags.etcd}}
+        settings["dns"] = {"imageTag": tags.coredns}
+    return settings
+
+
 def init_configuration(
     cluster: str, node: str, address: str, endpoint: str, port: int, sans: list[str],
     labels: KubernetesLabels, secrets: JoinSecrets, node_labels: dict[str, str],
@@ -95,8 +115,9 @@ def init_configuration(
         "networking": {"podSubnet": labels.pod_cidr, "serviceSubnet": labels.service_cidr},
         "apiServer": {"certSANs": sorted(set(sans))},
         "controllerManager": {"extraArgs": controller_args},
-        "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
+        "etcd": {"local": {"dataDir": ETCD_DATA_DIR}},
     }
+    cluster_config.update(image_settings(labels))
     kubelet = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",

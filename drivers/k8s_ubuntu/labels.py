@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from coe_provider.cluster.apiroute import ApiRoute, api_route
 from coe_provider.spec.labelrules import check_apt_version, overlaps_node_subnet
-from coe_provider.spec.mirrors import MirrorLabels
+from coe_provider.spec.mirrors import MirrorLabels, check_http_url
 from coe_provider.spec.models import ClusterSpec, check_cidr, rule
 
 from .addons import (
@@ -21,6 +21,7 @@ from .addons import (
     cni_chart,
     cni_pin,
 )
+from .prefix import prefix_problem
 
 _T = TypeVar("_T")
 
@@ -89,12 +90,26 @@ as of 2026-08-22): for each Kubernetes minor, the oldest recommended release of 
 containerd line. A minor without a row uses the nearest row."""
 
 PAUSE_IMAGES: dict[str, str] = {
+    "1.31": "registry.k8s.io/pause:3.10",
+    "1.32": "registry.k8s.io/pause:3.10",
+    "1.33": "registry.k8s.io/pause:3.10",
+    "1.34": "registry.k8s.io/pause:3.10.1",
     "1.35": "registry.k8s.io/pause:3.10.1",
     "1.36": "registry.k8s.io/pause:3.10.2",
     "1.37": "registry.k8s.io/pause:3.10.2",
 }
 """The sandbox (pause) image kubeadm pins for each minor (its ``PauseVersion`` constant),
-written into containerd's configuration so that the kubelet and containerd agree."""
+written into containerd's configuration so that the kubelet and containerd agree. 1.31 to
+1.36: ``kubeadm config images list`` of each minor's releases (kubernetes/minikube
+``pkg/minikube/constants/constants_kubeadm_images.go``, 2026-08-10); 1.37 is assumed."""
+
+KUBE_APT_REPOSITORY = "https://pkgs.k8s.io"
+"""Where kubeadm, kubelet and kubectl come from unless ``kube_apt_repository`` names a
+mirror."""
+
+CONTAINERD_TARBALL_URL = ("https://github.com/containerd/containerd/releases/download/"
+                          "v{version}/containerd-{version}-linux-{arch}.tar.gz")
+"""containerd's release tarball on GitHub, unless ``containerd_tarball_url`` names a mirror."""
 
 CONTAINERD_FROM_UBUNTU = "distribution"
 """``containerd_version`` value for Ubuntu's own ``containerd`` package, whatever version the
@@ -270,7 +285,10 @@ class KubernetesLabels(MirrorLabels):
 
     containerd_tarball_url: str | None = None
     """Where to download the containerd release tarball (a mirror); containerd's GitHub
-    release of ``containerd_version`` for the node's architecture when unset."""
+    release of ``containerd_version`` for the node's architecture when unset. ``{version}``
+    and ``{arch}`` in the URL become the release and the node's Debian architecture
+    (``https://files.example.com/containerd-{version}-linux-{arch}.tar.gz``), so one URL
+    serves every release."""
 
     containerd_tarball_sha256: str | None = None
     """SHA-256 of the tarball; when unset, the checksum file published next to it
@@ -304,6 +322,35 @@ class KubernetesLabels(MirrorLabels):
     releases of the stack, upgraded by ``pulumi up``) or ``boot`` (the first master applies
     their manifests once). Unset: ``program`` for a new cluster whose API the gate reaches
     directly with ``waitForReady``, else ``boot``; a running cluster keeps its path."""
+
+    kube_apt_repository: str | None = None
+    """Base URL of a mirror of pkgs.k8s.io's Debian repositories
+    (``https://k8s-apt.example.com``): kubeadm, kubelet and kubectl come from
+    ``<base>/core:/stable:/v<minor>/deb/``, pkgs.k8s.io's own layout, signed by the
+    ``Release.key`` found there. pkgs.k8s.io when unset."""
+
+    chart_repository: str | None = None
+    """One Helm repository that holds every chart the cluster installs (tigera-operator or
+    flannel, openstack-cloud-controller-manager, openstack-cinder-csi), in place of their
+    upstream repositories: an https repository with an index (``https://charts.example.com``)
+    or an OCI registry path (``oci://registry.example.com/charts``, the chart found as
+    ``<path>/<chart>``). Needs the add-ons from the program (``addons_path: program``)."""
+
+    # container_infra_prefix (issue 27, images): one block.
+    container_infra_prefix: str | None = None
+    """Registry path every image the cluster runs is pulled from (Magnum's label):
+    ``host[:port]/path``, trailing slash optional. Flat layout (Magnum's):
+    ``<prefix>/<name>:<tag>``, ``<name>`` being the last component of the upstream repository
+    (``<prefix>/kube-apiserver:v1.36.4``, ``<prefix>/cni:v3.32.1``); ``coe images`` lists
+    them. Needs ``addons_path: program``."""
+
+    @field_validator("container_infra_prefix")
+    @classmethod
+    def _container_infra_prefix(cls, value: str | None) -> str | None:
+        problem = None if value is None else prefix_problem(value)
+        if problem:
+            raise rule(problem)
+        return value
 
     openstack_auth_url: str | None = None
     """Keystone URL for the cloud provider; found from the provider's configuration if unset."""
@@ -352,6 +399,19 @@ class KubernetesLabels(MirrorLabels):
         if value is not None and not re.match(r"^https?://\S+$", value):
             raise rule(f"must be an http(s) URL (got {value!r})")
         return value
+
+    @field_validator("kube_apt_repository")
+    @classmethod
+    def _kube_apt_repository(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, "https://k8s-apt.example.com")
+
+    @field_validator("chart_repository")
+    @classmethod
+    def _chart_repository(cls, value: str | None) -> str | None:
+        if value is None or re.match(r"^oci://[^\s/@]+(/[^\s@]*)?$", value):
+            return value
+        return check_http_url(value, "https://charts.example.com or "
+                                     "oci://registry.example.com/charts")
 
     @field_validator("containerd_tarball_sha256")
     @classmethod
@@ -414,6 +474,18 @@ class KubernetesLabels(MirrorLabels):
         return bool(_RELEASE.match(self.resolved_containerd_version))
 
     @property
+    def kube_apt_source(self) -> str:
+        """The APT repository of ``kube_tag``'s minor, pkgs.k8s.io's or its mirror's."""
+        base = (self.kube_apt_repository or KUBE_APT_REPOSITORY).rstrip("/")
+        return f"{base}/core:/stable:/v{self.kube_minor}/deb/"
+
+    @property
+    def resolved_containerd_tarball_url(self) -> str:
+        """The tarball's URL with ``{version}`` filled in; ``{arch}`` is the node's to fill."""
+        template = self.containerd_tarball_url or CONTAINERD_TARBALL_URL
+        return template.replace("{version}", self.resolved_containerd_version)
+
+    @property
     def sandbox_image(self) -> str:
         """The pause image kubeadm pins for ``kube_tag``'s minor."""
         return _nearest(PAUSE_IMAGES, self.kube_minor)
@@ -448,7 +520,11 @@ def chart_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[st
         return [("addons_path", "program needs waitForReady and an API the gate reaches "
                                 "directly (a floating IP), not through the bastion")]
     if addons_path(labels, spec, running=False) != ADDONS_FROM_PROGRAM:
-        return []
+        # The boot-time path applies upstream manifests: it installs no chart.
+        return [("chart_repository", "needs the add-ons from the program (addons_path "
+                 "program, which needs waitForReady and an API the gate reaches directly); "
+                 f"the boot-time path installs no chart (got {labels.chart_repository!r})")
+                ] if labels.chart_repository else []
     problems: list[tuple[str, str]] = []
     if labels.cni_version and labels.resolved_cni_chart_version is None:
         problems.append(("cni_version", f"{labels.cni} {labels.cni_version} has no "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .dockertls import CA_FILE, CERT_FILE, KEY_FILE
@@ -42,17 +42,36 @@ def reserved_label(key: str) -> bool:
     return f"{key}=".lower().startswith(RESERVED_LABEL_PREFIXES)
 
 
+DOCKER_HUB = "docker.io"
+"""The one registry Docker's ``registry-mirrors`` applies to: the daemon sends only Docker Hub
+pulls to its mirrors (Docker's documentation, "Registry mirror"); other registries are pulled
+from where the image names them."""
+
+
+def registry_settings(mirrors: Mapping[str, str], insecure: Sequence[str]) -> dict[str, Any]:
+    """daemon.json's ``registry-mirrors`` (Docker Hub's mirror) and ``insecure-registries``
+    (reached over plain HTTP or without verifying TLS), only the keys that are set."""
+    settings: dict[str, Any] = {}
+    if DOCKER_HUB in mirrors:
+        settings["registry-mirrors"] = [mirrors[DOCKER_HUB]]
+    if insecure:
+        settings["insecure-registries"] = list(insecure)
+    return settings
+
+
 def daemon_config(api_over_tls: bool, engine_labels: Mapping[str, str], mtu: int | None = None,
-                  network_defaults: bool = True) -> str:
+                  network_defaults: bool = True,
+                  registries: Mapping[str, Any] | None = None) -> str:
     """The daemon's configuration; ``api_over_tls`` adds the TCP listener with ``tlsverify``.
 
     ``engine_labels`` become the engine's labels, which placement constraints match as
     ``engine.labels.<key>``. ``mtu`` sizes the default bridge and, with ``network_defaults``
     (Docker 24 and later), every overlay and bridge network created without an MTU of its own,
-    such as a stack's default network.
+    such as a stack's default network. ``registries`` are :func:`registry_settings`.
     """
     config: dict[str, Any] = {"log-driver": "json-file", "log-opts": dict(LOG_OPTIONS),
                               "features": dict(IMAGE_STORE_FEATURES)}
+    config.update(registries or {})
     if engine_labels:
         config["labels"] = [f"{key}={value}" for key, value in sorted(engine_labels.items())]
     if mtu:
@@ -71,4 +90,5 @@ def daemon_config(api_over_tls: bool, engine_labels: Mapping[str, str], mtu: int
     return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
 
-__all__ = ["DOCKER_TLS_PORT", "RESERVED_LABEL_PREFIXES", "daemon_config", "reserved_label"]
+__all__ = ["DOCKER_HUB", "DOCKER_TLS_PORT", "RESERVED_LABEL_PREFIXES", "daemon_config",
+           "registry_settings", "reserved_label"]

@@ -31,11 +31,12 @@ from .daemon import (
     DOCKER_TLS_PORT,
     RESERVED_LABEL_PREFIXES,
     daemon_config,
+    registry_settings,
     reserved_label,
 )
 from .dockertls import DockerPki, create_docker_pki, server_certificate
 from .joinchannel import JOIN_USER, JoinKeys, TokenKind, create_join_keys, sudoers
-from .labels import SwarmLabels, pool_issues
+from .labels import SwarmLabels, hub_only_mirrors, pool_issues
 
 SWARM_PORT = 2377
 """Cluster management (Raft and the join API) on the managers."""
@@ -85,7 +86,7 @@ class SwarmUbuntuCluster(CoeCluster):
     @classmethod
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, SwarmLabels)
-        return pool_issues(labels, spec)
+        return pool_issues(labels, spec) + hub_only_mirrors(labels)
 
     @classmethod
     def check_spec(cls, spec: ClusterSpec) -> list[tuple[tuple[str | int, ...], str]]:
@@ -187,10 +188,10 @@ class SwarmUbuntuCluster(CoeCluster):
             "SWARM_AUTOLOCK": "true" if labels.autolock else "false",
         }
 
-    @staticmethod
-    def _daemon_json(manager: bool, labels: Mapping[str, str], network_defaults: bool,
+    def _daemon_json(self, manager: bool, labels: Mapping[str, str], network_defaults: bool,
                      mtu: int | None) -> str:
-        return daemon_config(manager, labels, mtu, network_defaults)
+        return daemon_config(manager, labels, mtu, network_defaults, registry_settings(
+            self.swarm.registry_mirrors, self.swarm.insecure_registry))
 
     def _daemon_files(self, manager: bool,
                       engine_labels: Mapping[str, str]) -> list[BootstrapFile]:

@@ -101,4 +101,16 @@ def pool_issues(labels: SwarmLabels, spec: ClusterSpec) -> list[tuple[str, str]]
     return overlaps_node_subnet(spec, {"default_addr_pool": labels.default_addr_pool})
 
 
-__all__ = ["DEFAULT_ADDR_POOL", "DEFAULT_DATA_PATH_PORT", "SwarmLabels", "pool_issues"]
+def hub_only_mirrors(labels: SwarmLabels) -> list[tuple[str, str]]:
+    """Docker's ``registry-mirrors`` mirrors Docker Hub only: a mirror of any other registry
+    would be silently ignored, so it is refused (name the mirror in the image instead)."""
+    others = sorted(host for host in labels.registry_mirrors if host != "docker.io")
+    if not others:
+        return []
+    return [("registry_mirrors", f"Docker mirrors Docker Hub only (key docker.io); Docker "
+             f"would ignore a mirror of {', '.join(others)}: pull those images by the "
+             f"mirror's own name instead (got {dict(labels.registry_mirrors)!r})")]
+
+
+__all__ = ["DEFAULT_ADDR_POOL", "DEFAULT_DATA_PATH_PORT", "SwarmLabels", "hub_only_mirrors",
+           "pool_issues"]

@@ -56,6 +56,22 @@ _coe_systemd_escape() {
     printf '%s' "${value//%/%%}"
 }
 
+# _coe_apt_direct_hosts: apt reads no NO_PROXY; each host name or address in it (an APT mirror
+# inside the cloud, say) gets apt's per-host "DIRECT" instead. Domains (.example.com) and CIDRs have
+# no apt equivalent and are left to the proxy.
+_coe_apt_direct_hosts() {
+    local entry scheme
+    local -a entries
+    IFS=',' read -r -a entries <<<"${NO_PROXY:-}"
+    for entry in "${entries[@]}"; do
+        entry="${entry// /}"
+        [[ "${entry}" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] || continue
+        for scheme in http https; do
+            printf 'Acquire::%s::Proxy::%s "DIRECT";\n' "${scheme}" "${entry}"
+        done
+    done
+}
+
 # coe_apply_proxy UNIT...: persist HTTP(S)_PROXY/NO_PROXY for login shells, apt and the units.
 coe_apply_proxy() {
     local name value lower unit dropin tmp
@@ -84,6 +100,7 @@ coe_apply_proxy() {
         if [[ -n "${HTTPS_PROXY:-}" ]]; then
             printf 'Acquire::https::Proxy "%s";\n' "${HTTPS_PROXY}"
         fi
+        _coe_apt_direct_hosts
     } >/etc/apt/apt.conf.d/95coe-proxy
     chmod 0600 /etc/apt/apt.conf.d/95coe-proxy
 

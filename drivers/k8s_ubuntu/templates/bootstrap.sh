@@ -15,7 +15,6 @@ readonly PKI_DIR=/etc/kubernetes/pki
 readonly PKI_SEED=/var/lib/coe/pki-seed
 readonly MASTER_PKI=(ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key sa.key sa.pub
     etcd/ca.crt etcd/ca.key)
-readonly CPO_BASE="https://raw.githubusercontent.com/kubernetes/cloud-provider-openstack/${CLOUD_PROVIDER_VERSION:-}/manifests"
 readonly CCM_MANIFESTS=(cloud-controller-manager-roles.yaml
     cloud-controller-manager-role-bindings.yaml openstack-cloud-controller-manager-ds.yaml)
 # csi-secret-cinderplugin.yaml is left out on purpose: it would replace our cloud-config secret.
@@ -25,8 +24,18 @@ readonly CSI_MANIFESTS=(cinder-csi-controllerplugin-rbac.yaml cinder-csi-control
 # check_settings: fail early on missing or malformed settings from the env files.
 check_settings() {
     coe_require COE_CLUSTER COE_ROLE COE_NODE_NAME COE_FIRST_MASTER COE_API_HOST COE_API_PORT \
-        KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR SANDBOX_IMAGE
+        KUBE_VERSION KUBE_MINOR CNI CNI_VERSION POD_CIDR SERVICE_CIDR SANDBOX_IMAGE \
+        KUBE_APT_REPOSITORY CONTAINERD_CERTS_DIR
     coe_check_role
+    if [[ "${CONTAINERD_VERSION:-}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+        coe_require CONTAINERD_TARBALL_URL
+    fi
+    if [[ "${COE_ADDONS:-boot}" == boot && "${COE_FIRST_MASTER}" == true ]]; then
+        coe_require CNI_MANIFEST_URL
+        if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true ]]; then
+            coe_require CLOUD_PROVIDER_MANIFESTS_URL
+        fi
+    fi
     [[ "${POD_CIDR}" =~ ^[0-9A-Fa-f:.]+/[0-9]+$ ]] || coe_die "bad POD_CIDR '${POD_CIDR}'"
     [[ "${COE_NETWORK_MTU:-}" =~ ^[0-9]*$ ]] || coe_die "bad COE_NETWORK_MTU"
     if [[ "${CLOUD_PROVIDER_ENABLED:-false}" == true && -z "${CLOUD_PROVIDER_VERSION:-}" ]]; then
@@ -65,13 +74,14 @@ install_tools() {
     coe_apt_install ca-certificates curl gpg
 }
 
-# containerd_config_edit SANDBOX_IMAGE: filter `containerd config default` (stdin)
-# to stdout with the runc runtime on the systemd cgroup driver and kubeadm's sandbox image. Both
-# keys are written right under their table's header, and any earlier value in that table is
+# containerd_config_edit SANDBOX_IMAGE CERTS_DIR: filter `containerd config default` (stdin)
+# to stdout with the runc runtime on the systemd cgroup driver, kubeadm's sandbox image and the
+# registry hosts directory (config_path: one hosts.toml per mirrored registry). The keys are
+# written right under their table's header, and any earlier value in that table is
 # dropped, for config version 2 (containerd 1.7) and 3 (2.x); a table the default lacks is
 # appended. containerd 2.0 and 2.1 print no SystemdCgroup line at all, so no line is edited.
 containerd_config_edit() {
-    awk -v image="$1" '
+    awk -v image="$1" -v certs="$2" '
     function bare(line) { gsub(/[[:space:]"\047]|\[|\]/, "", line); return line }
     function setting(line) { sub(/[[:space:]]*=.*/, "", line); sub(/^[[:space:]]*/, "", line); return line }
     { lines[++count] = $0 }
@@ -83,15 +93,18 @@ containerd_config_edit() {
         if (version == 2) {
             runc = "plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options"
             pause = "plugins.\"io.containerd.grpc.v1.cri\""; pause_key = "sandbox_image"
+            registry = "plugins.\"io.containerd.grpc.v1.cri\".registry"
         } else if (version == 3) {
             runc = "plugins.\047io.containerd.cri.v1.runtime\047.containerd.runtimes.runc.options"
             pause = "plugins.\047io.containerd.cri.v1.images\047.pinned_images"; pause_key = "sandbox"
+            registry = "plugins.\047io.containerd.cri.v1.images\047.registry"
         } else {
             print "containerd config version " version " is not 2 or 3" > "/dev/stderr"; exit 3
         }
         want[bare(runc)] = "SystemdCgroup = true"; wanted_key[bare(runc)] = "SystemdCgroup"
         want[bare(pause)] = pause_key " = \"" image "\""; wanted_key[bare(pause)] = pause_key
-        header[bare(runc)] = runc; header[bare(pause)] = pause
+        want[bare(registry)] = "config_path = \"" certs "\""; wanted_key[bare(registry)] = "config_path"
+        header[bare(runc)] = runc; header[bare(pause)] = pause; header[bare(registry)] = registry
         table = ""
         for (i = 1; i <= count; i++) {
             line = lines[i]
@@ -110,8 +123,8 @@ containerd_config_edit() {
     }'
 }
 
-# install_containerd_release: the containerd release tarball (CONTAINERD_TARBALL_URL, a mirror,
-# or containerd's GitHub release), checked against CONTAINERD_TARBALL_SHA256 or the checksum
+# install_containerd_release: the containerd release tarball (CONTAINERD_TARBALL_URL, a mirror
+# or containerd's GitHub release, with {arch} still to fill in), checked against CONTAINERD_TARBALL_SHA256 or the checksum
 # file published next to it, into /usr/local; runc from the Ubuntu archive; a systemd unit.
 install_containerd_release() {
     local arch url tarball sum
@@ -122,7 +135,7 @@ install_containerd_release() {
         coe_log "containerd ${CONTAINERD_VERSION} already installed"
     else
         arch="$(dpkg --print-architecture)"
-        url="${CONTAINERD_TARBALL_URL:-https://github.com/containerd/containerd/releases/download/v${CONTAINERD_VERSION}/containerd-${CONTAINERD_VERSION}-linux-${arch}.tar.gz}"
+        url="${CONTAINERD_TARBALL_URL//\{arch\}/${arch}}"
         tarball="$(mktemp --suffix=.tar.gz)"
         fetch "${url}" "${tarball}"
         sum="${CONTAINERD_TARBALL_SHA256:-}"
@@ -171,7 +184,8 @@ install_containerd() {
         coe_apt_install_pinned containerd "${CONTAINERD_VERSION:-}" ca-certificates curl gpg
     fi
     mkdir -p /etc/containerd
-    containerd config default | containerd_config_edit "${SANDBOX_IMAGE}" >"${config}.new" ||
+    containerd config default |
+        containerd_config_edit "${SANDBOX_IMAGE}" "${CONTAINERD_CERTS_DIR}" >"${config}.new" ||
         coe_die "could not write the containerd configuration"
     containerd --config "${config}.new" config dump >"${config}.dump" ||
         coe_die "containerd refuses ${config}.new"
@@ -179,6 +193,9 @@ install_containerd() {
         coe_die "containerd does not read SystemdCgroup = true from ${config}.new"
     grep -qF "${SANDBOX_IMAGE}" "${config}.dump" ||
         coe_die "containerd does not read the sandbox image ${SANDBOX_IMAGE} from ${config}.new"
+    grep -qF "config_path = '${CONTAINERD_CERTS_DIR}'" "${config}.dump" ||
+        grep -qF "config_path = \"${CONTAINERD_CERTS_DIR}\"" "${config}.dump" ||
+        coe_die "containerd does not read config_path ${CONTAINERD_CERTS_DIR} from ${config}.new"
     rm -f "${config}.dump"
     mv "${config}.new" "${config}"
     printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
@@ -186,9 +203,10 @@ install_containerd() {
     systemctl restart containerd
 }
 
-# install_kubernetes: pkgs.k8s.io repository for KUBE_MINOR; kubelet/kubeadm/kubectl held.
+# install_kubernetes: KUBE_APT_REPOSITORY (pkgs.k8s.io's repository of KUBE_MINOR, or its
+# mirror); kubelet/kubeadm/kubectl held.
 install_kubernetes() {
-    local repo="https://pkgs.k8s.io/core:/stable:/v${KUBE_MINOR}/deb/"
+    local repo="${KUBE_APT_REPOSITORY}"
     local keyring=/etc/apt/keyrings/kubernetes-apt-keyring.gpg key
     key="$(mktemp)"
     install -d -m 0755 /etc/apt/keyrings
@@ -260,7 +278,7 @@ set_cluster_identity() {
 apply_cloud_manifest() {
     local manifest flag=""
     manifest="$(mktemp --suffix=.yaml)"
-    fetch "${CPO_BASE}/$1/$2" "${manifest}"
+    fetch "${CLOUD_PROVIDER_MANIFESTS_URL}/$1/$2" "${manifest}"
     case "$2" in
     openstack-cloud-controller-manager-ds.yaml) flag="--cluster-name" ;;
     cinder-csi-controllerplugin.yaml) flag="--cluster" ;;
@@ -297,19 +315,17 @@ set_cni_mtu() {
 
 # apply_cni: the configured CNI with its pod network set to POD_CIDR.
 apply_cni() {
-    local manifest base
+    local manifest
     manifest="$(mktemp --suffix=.yaml)"
     case "${CNI}" in
     calico)
-        base="https://raw.githubusercontent.com/projectcalico/calico/${CNI_VERSION}"
-        fetch "${base}/manifests/calico.yaml" "${manifest}"
+        fetch "${CNI_MANIFEST_URL}" "${manifest}"
         sed -i -e '/# - name: CALICO_IPV4POOL_CIDR/{s/# //;n;s|#   value: .*|  value: "'"${POD_CIDR}"'"|}' \
             "${manifest}"
         grep -q '^ *- name: CALICO_IPV4POOL_CIDR$' "${manifest}" || coe_die "calico: CIDR not set"
         ;;
     flannel)
-        base="https://github.com/flannel-io/flannel/releases/download/${CNI_VERSION}"
-        fetch "${base}/kube-flannel.yml" "${manifest}"
+        fetch "${CNI_MANIFEST_URL}" "${manifest}"
         sed -i -E 's|"Network": "[^"]*"|"Network": "'"${POD_CIDR}"'"|' "${manifest}"
         ;;
     *) coe_die "unsupported CNI '${CNI}'" ;;
