@@ -212,9 +212,16 @@ def test_coe_validate_warns_on_a_minor_out_of_support_and_strict_fails() -> None
 
 
 def test_coe_version_is_the_release() -> None:
+    """``coe --version`` says the release pyproject.toml declares (and the CHANGELOG heads)."""
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())[
+        "project"]["version"]
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
-    assert result.stdout.strip() == "coe-provider 0.2.0"
+    assert result.stdout.strip() == f"coe-provider {declared}"
+    changelog = (Path(__file__).parents[1] / "CHANGELOG.md").read_text()
+    assert f"\n## {declared} " in changelog
 
 
 def test_the_warning_reaches_the_pulumi_log(tmp_path: Path,
