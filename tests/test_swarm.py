@@ -463,3 +463,36 @@ def test_mixed_stack_builds_both_clusters(mixed: Recorded) -> None:
     env = env_of(files_in(user_data(mixed, "edge-master-0"))["/etc/coe/driver.env"])
     assert env["SWARM_ADDR_POOLS"] == "10.201.0.0/16", "one CIDR is taken as a list of one"
 
+
+
+def test_the_first_managers_removal_survives_a_moment_without_a_leader(tmp_path: Path) -> None:
+    """Just after the last demotion ``docker node ls`` can fail (no leader yet): the removal
+    retries the list instead of reading it as empty, so the first manager leaves its swarm."""
+    from coe_provider.cluster.contract import RemovalStep
+    from coe_provider.cluster.scaling import removal_script
+
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    fake.write_text(f"""#!/bin/bash
+echo "$*" >>{calls}
+case "$1 $2" in
+"node ls")
+  if [[ ! -e {tmp_path}/listed ]]; then
+    touch {tmp_path}/listed
+    echo "Error response from daemon: rpc error: The swarm does not have a leader." >&2
+    exit 1
+  fi
+  printf 'id0 first-manager\\nid1 worker-1\\n' ;;
+"info --format") echo id0 ;;
+esac
+""")
+    fake.chmod(0o755)
+    script = (REPO / "drivers" / "swarm_ubuntu" / "templates" / "remove-node.sh").read_text()
+    result = subprocess.run(
+        ["bash", "-c", removal_script(RemovalStep("first_master", script), "first-manager", 30)],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": f"{fake.parent}:/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "first-manager, the first manager, left the swarm" in result.stderr
+    assert calls.read_text().splitlines().count("swarm leave --force") == 1

@@ -5,8 +5,24 @@
 # either way, and a stuck delete would block every later update.
 # Node names are matched exactly: docker's name filter matches prefixes (worker-1, worker-10),
 # and a replaced node leaves an entry with the same name behind.
-mapfile -t ids < <(docker node ls --format '{{.ID}} {{.Hostname}}' |
-  awk -v node="$NODE" '$2 == node { print $1 }')
+# The list is retried: just after a demotion the managers may have no leader for a moment,
+# and a failed listing read as empty would skip the removal (the first manager would stay in
+# its swarm after pulumi destroy).
+tries=0
+until listing="$(docker node ls --format '{{.ID}} {{.Hostname}}')"; do
+  tries=$((tries + 1))
+  if ((tries >= 24)); then
+    if [[ "$NODE" == "$(hostname)" ]]; then
+      docker swarm leave --force >/dev/null
+      echo "coe: $NODE, the first manager, left the swarm with the cluster" >&2
+    else
+      echo "coe: cannot list the swarm's nodes; remove $NODE from the swarm by hand" >&2
+    fi
+    exit 0
+  fi
+  sleep 5
+done
+mapfile -t ids < <(awk -v node="$NODE" '$2 == node { print $1 }' <<<"$listing")
 if ((${#ids[@]} == 0)); then
   echo "coe: $NODE is not a node of this swarm; nothing to drain" >&2
   exit 0
