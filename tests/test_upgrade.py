@@ -393,3 +393,20 @@ def test_the_recorded_plans_hold_no_credential_in_clear(plan: Path) -> None:
     assert document["resources"]
     for part in ("resources", "outputs"):
         assert [m.group(0) for m in CREDENTIAL.finditer(json.dumps(document[part]))] == []
+
+
+def test_a_0_2_0_swarm_with_drain_sees_only_its_drain_commands_updated() -> None:
+    """0.3.0's one deliberate in-place update: a Swarm cluster with ``drainOnDelete`` stores
+    the fixed removal script in each node's drain command (no create: nothing runs)."""
+    state = RELEASE_0_2_0 / "variants" / "swarm-drain.json"
+    old: dict[str, Any] = json.loads(state.read_text())
+    stack_file = RELEASE_0_2_0 / "variants" / "swarm-drain" / "Pulumi.prod.yaml"
+    diff = diff_plans(old, plan_stack_file(stack_file, state=state).as_json())
+    assert described(diff.replaces) == [] and described(diff.deletes) == []
+    assert described(diff.creates) == []
+    drains = {f"swarm-{name}-drain" for name in (
+        "master-0", "master-1", "master-2", "default-worker-0", "default-worker-1")}
+    assert {change.name for change in diff.updates} == drains
+    for change in diff.updates:
+        assert change.type == "command:remote:Command"
+        assert [c.path for c in change.changes] == ["delete"], described([change])
