@@ -55,6 +55,7 @@ from .labels import (
     CONTAINERD_FROM_UBUNTU,
     KubernetesLabels,
     addons_path,
+    boot_path_problems,
     chart_problems,
     containerd_matrix_warning,
     kube_tag_warning,
@@ -154,7 +155,7 @@ class KubernetesUbuntuCluster(CoeCluster):
     def check_labels(cls, labels: BaseModel, spec: ClusterSpec) -> list[tuple[str, str]]:
         assert isinstance(labels, KubernetesLabels)
         problems = (overlapping_networks(labels, spec) + chart_problems(labels, spec)
-                    + prefix_problems(labels, spec))
+                    + boot_path_problems(labels, spec) + prefix_problems(labels, spec))
         if labels.cloud_provider_enabled and not keystone_url(labels.openstack_auth_url,
                                                               spec.openstack):
             problems.append(("openstack_auth_url",

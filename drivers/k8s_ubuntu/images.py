@@ -334,15 +334,10 @@ def cluster_images(labels: KubernetesLabels) -> list[Image]:
 
 def prefix_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[str, str]]:
     """With ``container_infra_prefix`` set, the driver sets every image under it, so each must
-    be known, and the add-ons must be Helm releases of the program (the boot-time path applies
-    upstream manifests): the labels that break this."""
-    if labels.container_infra_prefix is None:
-        return []
-    if addons_path(labels, spec, running=False) != ADDONS_FROM_PROGRAM:
-        return [("container_infra_prefix", (
-            "needs addons_path program (the add-ons as Helm releases whose images the driver "
-            "sets; the boot-time path applies upstream manifests), which needs waitForReady "
-            "and an API the gate reaches directly"))]
+    be known: the labels that break this."""
+    if (labels.container_infra_prefix is None
+            or addons_path(labels, spec, running=False) != ADDONS_FROM_PROGRAM):
+        return []  # on the boot-time path the prefix is refused by boot_path_problems
     try:
         cluster_images(labels.model_copy(update={"addons_path": ADDONS_FROM_PROGRAM}))
     except ImageError as error:

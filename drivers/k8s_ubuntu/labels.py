@@ -512,6 +512,26 @@ def addons_path(labels: KubernetesLabels, spec: ClusterSpec, running: bool) -> s
     return ADDONS_AT_BOOT if running or not program_route(spec) else ADDONS_FROM_PROGRAM
 
 
+PROGRAM_PATH_LABELS: dict[str, str] = {
+    "chart_repository": "needs the add-ons from the program (addons_path program, which needs "
+                        "waitForReady and an API the gate reaches directly); the boot-time "
+                        "path installs no chart",
+    "container_infra_prefix": "needs addons_path program (the add-ons as Helm releases whose "
+                              "images the driver sets; the boot-time path applies upstream "
+                              "manifests), which needs waitForReady and an API the gate "
+                              "reaches directly",
+}
+"""Labels only the add-ons' Helm releases honour, with the rule a boot-time cluster breaks."""
+
+
+def boot_path_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[str, str]]:
+    """Each of :data:`PROGRAM_PATH_LABELS` set on a cluster whose add-ons come at boot."""
+    if addons_path(labels, spec, running=False) == ADDONS_FROM_PROGRAM:
+        return []
+    return [(label, f"{rule} (got {value!r})") for label, rule in PROGRAM_PATH_LABELS.items()
+            if (value := getattr(labels, label)) is not None]
+
+
 def chart_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[str, str]]:
     """A version label whose release has no chart in the table, for a cluster whose add-ons
     come from the program, unless the chart version label is given with it."""
@@ -520,11 +540,7 @@ def chart_problems(labels: KubernetesLabels, spec: ClusterSpec) -> list[tuple[st
         return [("addons_path", "program needs waitForReady and an API the gate reaches "
                                 "directly (a floating IP), not through the bastion")]
     if addons_path(labels, spec, running=False) != ADDONS_FROM_PROGRAM:
-        # The boot-time path applies upstream manifests: it installs no chart.
-        return [("chart_repository", "needs the add-ons from the program (addons_path "
-                 "program, which needs waitForReady and an API the gate reaches directly); "
-                 f"the boot-time path installs no chart (got {labels.chart_repository!r})")
-                ] if labels.chart_repository else []
+        return []  # no release: the labels only releases use are boot_path_problems'
     problems: list[tuple[str, str]] = []
     if labels.cni_version and labels.resolved_cni_chart_version is None:
         problems.append(("cni_version", f"{labels.cni} {labels.cni_version} has no "
@@ -568,6 +584,7 @@ __all__ = [
     "INSTALLABLE_KUBE_MINORS",
     "KUBE_RELEASES",
     "PAUSE_IMAGES",
+    "PROGRAM_PATH_LABELS",
     "RELEASE_0_1_0",
     "RELEASE_MAIN_2026_12_04",
     "SUPPORTED_KUBE_MINORS",
@@ -576,6 +593,7 @@ __all__ = [
     "KubernetesLabels",
     "Support",
     "addons_path",
+    "boot_path_problems",
     "chart_problems",
     "containerd_matrix_warning",
     "kube_tag_problem",
